@@ -1,0 +1,129 @@
+"""``synthkit generate`` and ``synthkit generators``."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+import click
+
+from synthkit.cli._common import console, na_values_option, parse_assignments, quiet_option
+
+
+@click.command("generators")
+def generators_command() -> None:
+    """List the generators, one line each."""
+    from rich.table import Table
+
+    from synthkit import generators
+
+    table = Table(show_header=True, header_style="bold")
+    table.add_column("name")
+    table.add_column("modality")
+    table.add_column("what it is")
+    for name, summary in generators.describe().items():
+        marker = " (default)" if name == generators.DEFAULT else ""
+        table.add_row(name + marker, generators.entry(name).modality, summary)
+    console().print(table)
+
+
+def build_generator(name: str, params: dict[str, Any], *, epochs: int | None, device: str | None,
+                    seed: int | None, quiet: bool):
+    """A generator from CLI options: only the options the generator takes are passed."""
+    from synthkit import generators
+    from synthkit.errors import ConfigError
+
+    klass = generators.get(name)
+    valid = klass._param_names()
+    params = dict(params)
+    if epochs is not None:
+        if "epochs" not in valid:
+            raise ConfigError(f"--epochs: generator {name!r} does not train in epochs")
+        params["epochs"] = epochs
+    if device is not None and "device" in valid:
+        params["device"] = device
+    for key, value in (("random_state", seed), ("verbose", not quiet)):
+        if key in valid:
+            params.setdefault(key, value)
+    return generators.create(name, **params)
+
+
+@click.command("generate")
+@click.option("--data", "data_path", type=click.Path(path_type=Path), help="Input table (CSV, .csv.gz, Parquet, JSON lines, Arrow). Default: the bundled demo.")
+@click.option("--generator", "-g", "generator_name", default=None, help="Generator name (see `synthkit generators`).")
+@click.option("--rows", "-n", type=int, default=None, help="Rows to generate. Default: as many as the input has.")
+@click.option("--out", "-o", type=click.Path(path_type=Path, dir_okay=False), default=Path("synthetic.parquet"), show_default=True,
+              help="Output file; its extension picks the format.")
+@click.option("--seed", type=int, default=None, help="Seed for fitting and sampling: the same seed gives the same rows. Default: a random one, printed.")
+@click.option("--epochs", type=int, default=None, help="Training epochs (generators that train in epochs).")
+@click.option("--condition", "conditions", multiple=True, metavar="COL=VALUE", help="Every generated row has COL equal to VALUE (repeatable).")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="A generator hyperparameter, e.g. --param batch_size=1000 (repeatable).")
+@click.option("--save-model", type=click.Path(path_type=Path, file_okay=False), default=None, help="Save the fitted generator to this folder.")
+@click.option("--model", "model_path", type=click.Path(path_type=Path, file_okay=False), default=None, help="Sample from a saved model folder instead of fitting one.")
+@click.option("--trust-model", is_flag=True, help="Allow loading a model stored with pickle (SDV models): only for models from a source you trust.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default=None, help="Where neural generators train. Default: auto (CUDA when present).")
+@click.option("--schema", "schema_path", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Column kinds from a YAML file (see `synthkit inspect -o`).")
+@na_values_option
+@quiet_option
+def generate(data_path: Path | None, generator_name: str | None, rows: int | None, out: Path, seed: int | None,
+             epochs: int | None, conditions: tuple[str, ...], params: tuple[str, ...], save_model: Path | None,
+             model_path: Path | None, trust_model: bool, device: str | None, schema_path: Path | None, na_values: tuple[str, ...], quiet: bool) -> None:
+    """Learn a generator from a table and write synthetic rows.
+
+    With no --data it runs on the bundled demo (10,000 rows of UCI Adult).
+    """
+    from synthkit import generators
+    from synthkit.data import Schema, load_demo, read_table, write_table
+    from synthkit.data.io import table_format
+    from synthkit.data.prep import TablePrep
+
+    if rows is not None and rows <= 0:
+        raise click.BadParameter(f"must be a positive number of rows, not {rows}", param_hint="--rows")
+    if epochs is not None and epochs <= 0:
+        raise click.BadParameter(f"must be a positive number of epochs, not {epochs}", param_hint="--epochs")
+    table_format(out)  # an unknown output extension fails before any work
+    name = generator_name or generators.DEFAULT
+    generators.entry(name)
+    wanted = parse_assignments(conditions, "--condition", typed=False)
+    hyper = parse_assignments(params, "--param", typed=True)
+    seed = seed if seed is not None else secrets.randbelow(2**31)
+
+    if model_path is not None:
+        if data_path or generator_name or schema_path or epochs or params:
+            raise click.UsageError("--model samples a saved generator: drop --data, --generator, --schema, --epochs and --param")
+        generator = generators.load(model_path, trust=trust_model)
+        name, source, fit_s = generator.name, f"model {model_path}", 0.0
+        n, width = rows or generator.n_training_rows_, len(generator.schema_.columns)
+    else:
+        source = str(data_path) if data_path else "demo (UCI Adult sample)"
+        frame = read_table(data_path, na_values=na_values) if data_path else load_demo()
+        schema = Schema.from_yaml(schema_path) if schema_path else Schema.infer(frame)
+        schema.check(frame, source=source)
+        if wanted:  # check conditions before a long fit
+            TablePrep(schema).fit(frame).model_conditions(wanted)
+        generator = build_generator(name, hyper, epochs=epochs, device=device, seed=seed, quiet=quiet)
+        n, width = rows or frame.height, frame.width
+
+        show = console(stderr=True)
+        started = time.perf_counter()
+        with show.status(f"fitting {name} on {frame.height:,} rows…", spinner="dots") if not quiet and show.is_terminal else nullcontext():
+            generator.fit(frame, schema=schema)
+        fit_s = time.perf_counter() - started
+    started = time.perf_counter()
+    synthetic = generator.sample(n, conditions=wanted or None, seed=seed)
+    sample_s = time.perf_counter() - started
+    if save_model:
+        generator.save(save_model)
+    write_table(synthetic, out)
+    if not quiet:
+        summary = (
+            f"[bold]{synthetic.height:,}[/] rows × {synthetic.width} columns from [bold]{name}[/] "
+            f"(fit {fit_s:.1f} s, sample {sample_s:.1f} s, seed {seed}) → [bold]{out}[/]"
+        )
+        if save_model:
+            summary += f"; model saved to {save_model}"
+        console().print(f"source: {source}, {generator.n_training_rows_:,} training rows × {width} columns")
+        console().print(summary)

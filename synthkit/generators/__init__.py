@@ -1,0 +1,94 @@
+"""The generator registry: names -> classes. The CLI, recipes and augmenters use names only.
+
+Classes are imported on first use, so listing generators does not import torch or SDV.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from synthkit.errors import ConfigError
+
+if TYPE_CHECKING:
+    from synthkit.generators.base import BaseGenerator
+
+
+@dataclass(frozen=True)
+class Entry:
+    target: str  # "module:Class"
+    summary: str
+    modality: str = "tabular"
+
+
+_REGISTRY: dict[str, Entry] = {
+    "gaussian_copula": Entry(
+        "synthkit.generators.sdv:GaussianCopulaGenerator",
+        "SDV Gaussian copula: seconds to fit, weakest on multi-modal columns and interactions",
+    ),
+    "ctgan": Entry(
+        "synthkit.generators.sdv:CTGANGenerator",
+        "SDV CTGAN (conditional GAN): slow on a CPU, conditions natively on categories",
+    ),
+    "tvae": Entry(
+        "synthkit.generators.sdv:TVAEGenerator",
+        "SDV TVAE (variational autoencoder): faster than CTGAN, often as good",
+    ),
+    "copulagan": Entry(
+        "synthkit.generators.sdv:CopulaGANGenerator",
+        "SDV CopulaGAN: CTGAN on copula-transformed numerics",
+    ),
+}
+
+#: the generator ``synthkit generate`` uses when none is named
+DEFAULT = "gaussian_copula"
+
+
+def register(name: str, target: str, summary: str, *, modality: str = "tabular") -> None:
+    """Add a generator under ``name``; ``target`` is ``"module:Class"``."""
+    _REGISTRY[name] = Entry(target, summary, modality)
+
+
+def names(modality: str | None = None) -> list[str]:
+    """Registered generator names (of one modality when given)."""
+    return [n for n, e in _REGISTRY.items() if modality is None or e.modality == modality]
+
+
+def describe(modality: str | None = None) -> dict[str, str]:
+    """Name -> one-line summary."""
+    return {n: _REGISTRY[n].summary for n in names(modality)}
+
+
+def entry(name: str) -> Entry:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ConfigError(f"unknown generator {name!r} (available: {', '.join(_REGISTRY)})") from None
+
+
+def get(name: str) -> type[BaseGenerator]:
+    """The generator class registered under ``name``."""
+    module, _, attr = entry(name).target.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def create(name: str, **params: object) -> BaseGenerator:
+    """An unfitted generator ``name`` with ``params``; unknown parameters are a clear error."""
+    klass = get(name)
+    valid = klass._param_names()
+    unknown = [k for k in params if k not in valid]
+    if unknown:
+        raise ConfigError(f"{name}: unknown parameter(s) {', '.join(unknown)} (parameters: {', '.join(valid)})")
+    return klass(**params)
+
+
+def load(path: str | os.PathLike, *, trust: bool = False) -> BaseGenerator:
+    """Load any saved generator folder (pickle-based formats need ``trust=True``)."""
+    from synthkit.generators.base import BaseGenerator
+
+    return BaseGenerator.load(path, trust=trust)
+
+
+__all__ = ["DEFAULT", "create", "describe", "entry", "get", "load", "names", "register"]

@@ -1,0 +1,1 @@
+"""Validation of synthetic data: expectations, fidelity, privacy, and the Report."""
