@@ -39,3 +39,7 @@ class UntrustedModelError(GeneratorError):
 
 class ConditionError(GeneratorError, ValueError):
     """A sampling condition names an unknown column, an impossible value, or cannot be met."""
+
+
+class ParallelError(SynthkitError):
+    """A pool or cluster could not be reached, or lost its workers more often than allowed."""

@@ -55,8 +55,8 @@ def build_generator(name: str, params: dict[str, Any], *, epochs: int | None, de
 @click.option("--data", "data_path", type=click.Path(path_type=Path), help="Input table (CSV, .csv.gz, Parquet, JSON lines, Arrow). Default: the bundled demo.")
 @click.option("--generator", "-g", "generator_name", default=None, help="Generator name (see `synthkit generators`).")
 @click.option("--rows", "-n", type=int, default=None, help="Rows to generate. Default: as many as the input has.")
-@click.option("--out", "-o", type=click.Path(path_type=Path, dir_okay=False), default=Path("synthetic.parquet"), show_default=True,
-              help="Output file; its extension picks the format.")
+@click.option("--out", "-o", type=click.Path(path_type=Path), default=Path("synthetic.parquet"), show_default=True,
+              help="Output file; its extension picks the format. With --backend: a folder of Parquet part files.")
 @click.option("--seed", type=int, default=None, help="Seed for fitting and sampling: the same seed gives the same rows. Default: a random one, printed.")
 @click.option("--epochs", type=int, default=None, help="Training epochs (generators that train in epochs).")
 @click.option("--condition", "conditions", multiple=True, metavar="COL=VALUE", help="Every generated row has COL equal to VALUE (repeatable).")
@@ -66,14 +66,24 @@ def build_generator(name: str, params: dict[str, Any], *, epochs: int | None, de
 @click.option("--trust-model", is_flag=True, help="Allow loading a model stored with pickle (SDV models): only for models from a source you trust.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default=None, help="Where neural generators train. Default: auto (CUDA when present).")
 @click.option("--schema", "schema_path", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Column kinds from a YAML file (see `synthkit inspect -o`).")
+@click.option("--backend", type=click.Choice(["local", "dask"]), default=None,
+              help="Sample in parallel shards into a Parquet folder: local processes, or a Dask cluster (--address).")
+@click.option("--address", default=None, metavar="tcp://HOST:PORT", help="A running Dask scheduler (implies --backend dask). Without it, dask starts a LocalCluster.")
+@click.option("--workers", type=int, default=None, help="Processes of the local pool or LocalCluster. Default: one per CPU core.")
+@click.option("--shard-rows", type=int, default=None, help="Rows per shard (bounds each worker's memory). Default: 250,000.")
+@click.option("--segment-by", default=None, metavar="COLUMN", help="Fit one generator per value of COLUMN; each samples only its own segment.")
+@click.option("--segment-rows", "segment_rows", multiple=True, metavar="VALUE=ROWS", help="Rows for one segment (repeatable); default: in proportion to the data.")
 @na_values_option
 @quiet_option
 def generate(data_path: Path | None, generator_name: str | None, rows: int | None, out: Path, seed: int | None,
              epochs: int | None, conditions: tuple[str, ...], params: tuple[str, ...], save_model: Path | None,
-             model_path: Path | None, trust_model: bool, device: str | None, schema_path: Path | None, na_values: tuple[str, ...], quiet: bool) -> None:
+             model_path: Path | None, trust_model: bool, device: str | None, schema_path: Path | None, na_values: tuple[str, ...], quiet: bool,
+             backend: str | None = None, address: str | None = None, workers: int | None = None, shard_rows: int | None = None,
+             segment_by: str | None = None, segment_rows: tuple[str, ...] = ()) -> None:
     """Learn a generator from a table and write synthetic rows.
 
-    With no --data it runs on the bundled demo (10,000 rows of UCI Adult).
+    With no --data it runs on the bundled demo (10,000 rows of UCI Adult). With --backend
+    the rows are sampled in parallel shards into a Parquet folder (see README "Scale-out").
     """
     from synthkit import generators
     from synthkit.data import Schema, load_demo, read_table, write_table
@@ -84,12 +94,29 @@ def generate(data_path: Path | None, generator_name: str | None, rows: int | Non
         raise click.BadParameter(f"must be a positive number of rows, not {rows}", param_hint="--rows")
     if epochs is not None and epochs <= 0:
         raise click.BadParameter(f"must be a positive number of epochs, not {epochs}", param_hint="--epochs")
-    table_format(out)  # an unknown output extension fails before any work
+    if not (backend or address):
+        table_format(out)  # an unknown output extension fails before any work
     name = generator_name or generators.DEFAULT
     generators.entry(name)
     wanted = parse_assignments(conditions, "--condition", typed=False)
     hyper = parse_assignments(params, "--param", typed=True)
     seed = seed if seed is not None else secrets.randbelow(2**31)
+
+    if out.is_dir() and not (backend or address):
+        raise click.BadParameter(f"{out} is a folder; give a file name (a folder is written only with --backend)", param_hint="--out")
+    if backend or address or workers is not None or shard_rows is not None or segment_by or segment_rows:
+        from synthkit.cli.scale import check_scale_options, generate_scaled
+
+        per_segment = parse_assignments(segment_rows, "--segment-rows", typed=True)
+        backend = check_scale_options(backend=backend, address=address, workers=workers, shard_rows=shard_rows,
+                                      segment_by=segment_by, segment_rows=per_segment, model_path=model_path,
+                                      save_model=save_model, rows=rows)
+        return generate_scaled(
+            data_path=data_path, name=name, rows=rows, out=out, seed=seed, epochs=epochs, wanted=wanted, hyper=hyper,
+            save_model=save_model, model_path=model_path, trust_model=trust_model, device=device,
+            schema_path=schema_path, na_values=na_values, quiet=quiet, backend=backend, address=address,
+            workers=workers, shard_rows=shard_rows, segment_by=segment_by, segment_rows=per_segment,
+        )
 
     if model_path is not None:
         if data_path or generator_name or schema_path or epochs or params:

@@ -115,6 +115,14 @@ class BaseGenerator:
             if value is not None and (not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0):
                 raise ConfigError(f"{self.name}: {key} must be a positive integer, not {value!r}")
 
+    @classmethod
+    def search_space(cls, trial: Any) -> dict[str, Any]:
+        """Hyperparameters for ``synthkit tune``, drawn from an Optuna ``trial``.
+
+        Training length (``epochs``) is not part of it: the tuner sets it per budget rung.
+        """
+        raise ConfigError(f"{cls.name}: has no search space, so synthkit tune cannot tune it")
+
     # -- contract -------------------------------------------------------------------
     def fit(self, data: Any, *, schema: Schema | dict | str | os.PathLike | None = None) -> BaseGenerator:
         """Learn from ``data`` (polars or pandas). ``schema`` overrides the inferred column kinds."""

@@ -136,6 +136,12 @@ class GaussianCopulaGenerator(_SDVGenerator):
     def _sdv_kwargs(self) -> dict[str, Any]:
         return {"default_distribution": self.default_distribution}
 
+    @classmethod
+    def search_space(cls, trial: Any) -> dict[str, Any]:
+        # gaussian_kde is left out: its sampling cost grows with the training rows
+        choices = ["norm", "beta", "truncnorm", "uniform", "gamma"]
+        return {"default_distribution": trial.suggest_categorical("default_distribution", choices)}
+
     def _check_params(self) -> None:
         allowed = ("norm", "beta", "truncnorm", "uniform", "gamma", "gaussian_kde")
         if self.default_distribution not in allowed:
@@ -199,6 +205,20 @@ class CTGANGenerator(_NeuralSDV):
         self.verbose = verbose
 
 
+    @classmethod
+    def search_space(cls, trial: Any) -> dict[str, Any]:
+        width = trial.suggest_categorical("width", [128, 256, 512])
+        depth = trial.suggest_int("depth", 1, 3)
+        return {
+            "embedding_dim": trial.suggest_categorical("embedding_dim", [64, 128, 256]),
+            "generator_dim": (width,) * depth,
+            "discriminator_dim": (width,) * depth,
+            "generator_lr": trial.suggest_float("generator_lr", 5e-5, 1e-3, log=True),
+            "discriminator_lr": trial.suggest_float("discriminator_lr", 5e-5, 1e-3, log=True),
+            "batch_size": trial.suggest_categorical("batch_size", [200, 500, 1000]),  # multiples of pac=10
+        }
+
+
 class CopulaGANGenerator(CTGANGenerator):
     """SDV's CopulaGANSynthesizer: CTGAN on Gaussian-copula-transformed numerics."""
 
@@ -236,3 +256,15 @@ class TVAEGenerator(_NeuralSDV):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+
+    @classmethod
+    def search_space(cls, trial: Any) -> dict[str, Any]:
+        width = trial.suggest_categorical("width", [64, 128, 256])
+        depth = trial.suggest_int("depth", 1, 3)
+        return {
+            "embedding_dim": trial.suggest_categorical("embedding_dim", [32, 64, 128]),
+            "compress_dims": (width,) * depth,
+            "decompress_dims": (width,) * depth,
+            "loss_factor": trial.suggest_float("loss_factor", 1.0, 4.0),
+            "batch_size": trial.suggest_categorical("batch_size", [200, 500, 1000]),
+        }
