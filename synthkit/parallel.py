@@ -190,7 +190,7 @@ class DaskBackend(Backend):
     name = "dask"
 
     def __init__(self, address: str | None = None, workers: int | None = None, *, retries: int = 3,
-                 timeout: float = 30.0):
+                 timeout: float = 15.0):
         super().__init__(retries=retries)
         try:
             from distributed import Client, LocalCluster
@@ -309,7 +309,7 @@ def _check_workers(workers: int | None) -> int | None:
 
 
 def get_backend(name: str = "local", *, address: str | None = None, workers: int | None = None,
-                retries: int = 3) -> Backend:
+                retries: int = 3, timeout: float = 15.0) -> Backend:
     """A backend by name: ``serial``, ``local`` (process pool) or ``dask``.
 
     ``address`` (dask only) is a running scheduler, e.g. ``tcp://10.0.0.5:8786``; without it,
@@ -326,7 +326,7 @@ def get_backend(name: str = "local", *, address: str | None = None, workers: int
         return SerialBackend(retries=retries)
     if name == "local":
         return LocalBackend(workers, retries=retries)
-    return DaskBackend(address, workers, retries=retries)
+    return DaskBackend(address, workers, retries=retries, timeout=timeout)
 
 
 __all__ = ["BACKENDS", "Backend", "DaskBackend", "LocalBackend", "SerialBackend", "get_backend"]

@@ -43,6 +43,8 @@ MAX_SCORE_ROWS = 5000
 #: a low rung of a row-budgeted generator still sees at least this many rows
 MIN_RUNG_ROWS = 200
 PRUNERS = ("halving", "hyperband")
+#: after this many repeated parameter sets the search space counts as exhausted
+MAX_REPEATS = 10
 
 
 @dataclass(frozen=True)
@@ -129,9 +131,12 @@ def objective(job: TuneJob, trial) -> float:
     trial.set_user_attr("parameters", plain)
     # TPE repeats points of small spaces; a repeat would only spend budget on a known answer
     states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED, optuna.trial.TrialState.RUNNING)
-    for other in trial.study.get_trials(deepcopy=False, states=states):
-        if other.number < trial.number and other.user_attrs.get("parameters") == plain:
+    earlier = [t for t in trial.study.get_trials(deepcopy=False, states=states) if t.number < trial.number]
+    for other in earlier:
+        if other.user_attrs.get("parameters") == plain:
             trial.set_user_attr("stopped", f"same parameters as trial {other.number}")
+            if sum(1 for t in earlier if t.user_attrs.get("stopped", "").startswith("same")) >= MAX_REPEATS:
+                trial.study.stop()  # the space is exhausted: stop before a time budget fills with repeats
             raise optuna.TrialPruned("repeat")
     value = math.nan
     for rung in range(RUNGS):
@@ -269,7 +274,7 @@ def tune(
             backend.map(run_trials, runners, shared=job)
         frozen = study.get_trials(deepcopy=False)
     seconds = time.time() - started
-    rows = [_trial_row(t) for t in frozen]
+    rows = [_trial_row(t, started) for t in frozen]
     complete = [t for t in frozen if t.state == optuna.trial.TrialState.COMPLETE]
     if not complete:
         shown = ", ".join(f"{n} {s.lower()}" for s, n in sorted(_count(rows).items())) or "none started"
@@ -324,9 +329,10 @@ def _plain(params: dict[str, Any]) -> dict[str, Any]:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}
 
 
-def _trial_row(trial) -> dict[str, Any]:
+def _trial_row(trial, started: float) -> dict[str, Any]:
     return {
         "number": trial.number,
+        "start_s": trial.datetime_start.timestamp() - started if trial.datetime_start else None,
         "state": trial.state.name,
         "value": trial.value if trial.value is not None else (
             trial.intermediate_values[max(trial.intermediate_values)] if trial.intermediate_values else None
