@@ -180,8 +180,8 @@ class LocalBackend(Backend):
         return [results[index] for index in range(len(results))]
 
 
-def _identity(value: Any) -> Any:
-    return value
+def _unpickle(blob: bytes) -> Any:
+    return pickle.loads(blob)  # noqa: S301 - bytes the client of this map pickled
 
 
 class DaskBackend(Backend):
@@ -250,9 +250,13 @@ class DaskBackend(Backend):
         label = getattr(fn, "__name__", "task").strip("_") or "task"
         # ``shared`` becomes the result of a tiny task rather than scattered data: if the worker
         # holding it dies, the scheduler recomputes it from the task instead of failing the map.
+        # It travels as pickled bytes so the scheduler never unpickles it (nor imports its libraries).
         head: tuple = ()
         if shared is not _NOTHING:
-            head = (client.submit(_identity, shared, key=f"{label}-shared-{token}", pure=False),)
+            import cloudpickle
+
+            blob = cloudpickle.dumps(shared)
+            head = (client.submit(_unpickle, blob, key=f"{label}-shared-{token}", pure=False),)
 
         def submit(index: int, attempt: int):
             return client.submit(fn, *head, items[index], key=f"{label}-{token}-{index}-{attempt}", pure=False)
