@@ -28,6 +28,16 @@ def test_kinds_on_adult(adult):
     assert schema.names("id", "pii") == []
 
 
+def test_row_numbers_are_ids(datasets_dir):
+    from synthkit.data import read_table
+
+    beijing = read_table(datasets_dir / "beijing_pm25.csv.gz", na_values=["NA"])
+    schema = Schema.infer(beijing)
+    assert schema.columns["No"].kind == "id"
+    assert schema.columns["pm2.5"].kind == "numeric"
+    assert schema.columns["cbwd"].kind == "categorical"
+
+
 def test_values_reveal_pii_ids_and_dates():
     n = 120
     frame = pl.DataFrame({

@@ -242,6 +242,8 @@ def _infer_column(col: pl.Series) -> ColumnSpec:
     if dtype.is_integer():
         if all_unique and n >= 2 and _looks_like_id_name(col.name):
             return ColumnSpec(kind="id", dtype=dstr)
+        if all_unique and n >= 50 and int(nonnull.max()) - int(nonnull.min()) + 1 == n:
+            return ColumnSpec(kind="id", dtype=dstr)  # a row number: 1..n in some order
         distinct = nonnull.n_unique()
         if set(nonnull.unique().to_list()) <= {0, 1} and distinct == 2 and name.startswith(("is_", "has_")):
             return ColumnSpec(kind="boolean", dtype=dstr)
