@@ -189,3 +189,16 @@ def test_a_worker_killed_mid_run_loses_and_duplicates_no_shard(tmp_path, adult_f
         assert "Remove worker" in cluster.scheduler_log.read_text()
     finally:
         cluster.close()
+
+
+@pytest.mark.slow
+def test_two_million_rows_on_a_separately_started_cluster(cluster, adult_file, tmp_path):
+    """The issue's done-when, at full size (about a minute of sampling on two workers)."""
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "two_million.parquet"
+    result = generate("--data", str(adult_file), "--rows", "2000000", "--seed", "1", "--address", cluster.address,
+                      "--out", str(out), "-q")
+    assert result.exit_code == 0, result.output
+    assert sum(pq.read_metadata(p).num_rows for p in out.glob("*.parquet")) == 2_000_000
+    assert pl.scan_parquet(out / "*.parquet").select(pl.col("record_id").n_unique()).collect().item() == 2_000_000
