@@ -204,7 +204,6 @@ class CTGANGenerator(_NeuralSDV):
         self.random_state = random_state
         self.verbose = verbose
 
-
     @classmethod
     def search_space(cls, trial: Any) -> dict[str, Any]:
         width = trial.suggest_categorical("width", [128, 256, 512])
