@@ -107,7 +107,7 @@ def generate(*args: str):
     return CliRunner().invoke(main, ["generate", *args], catch_exceptions=False)
 
 
-ROWS, SHARD = 100_000, 5_000
+ROWS, SHARD = 60_000, 3_000
 
 
 def test_sharded_sampling_on_the_cluster_matches_the_local_backend_row_for_row(cluster, adult_file, tmp_path):
@@ -152,7 +152,7 @@ def test_a_worker_killed_mid_run_loses_and_duplicates_no_shard(tmp_path, adult_f
     cluster = Cluster(tmp_path / "cluster")
     try:
         out = tmp_path / "killed.parquet"
-        rows, shard = 100_000, 2_500
+        rows, shard = 60_000, 1_500
         shards = rows // shard
         client = subprocess.Popen(
             [str(Path(sys.executable).with_name("synthkit")), "generate", "--data", str(adult_file), "--rows", str(rows),

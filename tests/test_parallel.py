@@ -55,8 +55,14 @@ def test_a_task_error_is_raised_not_retried():
 
 
 def test_dask_local_cluster_reruns_the_task_of_a_killed_worker(tmp_path):
+    """With allowed-failures=0 the scheduler gives up at the first lost worker (KilledWorker):
+    the backend's own resubmission must carry the task (Dask's re-run is tested on the
+    real cluster in test_dask_cluster.py)."""
+    import dask
+    import distributed  # noqa: F401 - loads its config defaults before they are overridden below
+
     marker = tmp_path / "died"
-    with get_backend("dask", workers=2) as backend:
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), get_backend("dask", workers=2) as backend:
         assert backend.workers == 2
         assert backend.map(square, range(5)) == [0, 1, 4, 9, 16]
         assert backend.map(die_once, range(6), shared=str(marker)) == [0, 10, 20, 30, 40, 50]

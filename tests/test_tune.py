@@ -52,9 +52,9 @@ def test_epoch_generators_climb_epoch_rungs_and_write_epochs(adult_2k, tmp_path)
     rows_job = TuneJob("gaussian_copula", adult_2k, adult_2k, None, None, 0, None)
     assert [rung_budget(rows_job, r)["rows"] for r in range(3)] == [222, 667, 2000]
 
-    small = adult_2k.head(400)
-    result = tune(small, "tvae", trials=2, max_epochs=9, seed=0, fixed={"device": "cpu"})
-    assert len(result.trials) == 2
+    small = adult_2k.head(300)
+    result = tune(small, "tvae", trials=1, max_epochs=9, seed=0, fixed={"device": "cpu"})
+    assert len(result.trials) == 1 and result.trials[0]["rungs"] == 3
     assert result.fragment()["generate"]["parameters"]["epochs"] == 9
 
 
