@@ -8,6 +8,7 @@ from synthkit import __version__
 from synthkit.cli._common import SynthkitGroup
 from synthkit.cli.generate import generate, generators_command
 from synthkit.cli.inspect import inspect_command
+from synthkit.cli.validate import validate_command
 
 
 @click.group(cls=SynthkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -24,3 +25,4 @@ def main() -> None:
 main.add_command(generate)
 main.add_command(generators_command)
 main.add_command(inspect_command)
+main.add_command(validate_command)

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from synthkit.cli._common import console, na_values_option, parse_assignments, quiet_option
+from synthkit.cli.validate import report_options
 
 
 @click.command("generators")
@@ -52,6 +53,7 @@ def build_generator(name: str, params: dict[str, Any], *, epochs: int | None, de
 
 
 @click.command("generate")
+@report_options
 @click.option("--data", "data_path", type=click.Path(path_type=Path), help="Input table (CSV, .csv.gz, Parquet, JSON lines, Arrow). Default: the bundled demo.")
 @click.option("--generator", "-g", "generator_name", default=None, help="Generator name (see `synthkit generators`).")
 @click.option("--rows", "-n", type=int, default=None, help="Rows to generate. Default: as many as the input has.")
@@ -70,12 +72,17 @@ def build_generator(name: str, params: dict[str, Any], *, epochs: int | None, de
 @quiet_option
 def generate(data_path: Path | None, generator_name: str | None, rows: int | None, out: Path, seed: int | None,
              epochs: int | None, conditions: tuple[str, ...], params: tuple[str, ...], save_model: Path | None,
-             model_path: Path | None, trust_model: bool, device: str | None, schema_path: Path | None, na_values: tuple[str, ...], quiet: bool) -> None:
+             model_path: Path | None, trust_model: bool, device: str | None, schema_path: Path | None, na_values: tuple[str, ...], quiet: bool,
+             report_html: Path | None = None, report_json: Path | None = None, holdout_fraction: float = 0.2,
+             report_target: str | None = None, report_policy: Path | None = None) -> int:
     """Learn a generator from a table and write synthetic rows.
 
-    With no --data it runs on the bundled demo (10,000 rows of UCI Adult).
+    With no --data it runs on the bundled demo (10,000 rows of UCI Adult). With --report it
+    holds out part of the rows, fits on the rest and validates the synthetic rows (exit 1 if a
+    gate fails; the synthetic data is written either way).
     """
     from synthkit import generators
+    from synthkit.cli import validate as report_cli
     from synthkit.data import Schema, load_demo, read_table, write_table
     from synthkit.data.io import table_format
     from synthkit.data.prep import TablePrep
@@ -90,6 +97,7 @@ def generate(data_path: Path | None, generator_name: str | None, rows: int | Non
     wanted = parse_assignments(conditions, "--condition", typed=False)
     hyper = parse_assignments(params, "--param", typed=True)
     seed = seed if seed is not None else secrets.randbelow(2**31)
+    policy = report_cli.check_report_options(report_html, report_json, holdout_fraction, model_path, report_target, report_policy)
 
     if model_path is not None:
         if data_path or generator_name or schema_path or epochs or params:
@@ -104,6 +112,11 @@ def generate(data_path: Path | None, generator_name: str | None, rows: int | Non
         schema.check(frame, source=source)
         if wanted:  # check conditions before a long fit
             TablePrep(schema).fit(frame).model_conditions(wanted)
+        if policy is not None:
+            from synthkit.validators._columns import check_target
+
+            check_target(schema, report_target, [])
+            frame, holdout = report_cli.split_holdout(frame, holdout_fraction, seed)
         generator = build_generator(name, hyper, epochs=epochs, device=device, seed=seed, quiet=quiet)
         n, width = rows or frame.height, frame.width
 
@@ -127,3 +140,9 @@ def generate(data_path: Path | None, generator_name: str | None, rows: int | Non
             summary += f"; model saved to {save_model}"
         console().print(f"source: {source}, {generator.n_training_rows_:,} training rows × {width} columns")
         console().print(summary)
+    if policy is not None:
+        return report_cli.report_after_generate(
+            train=frame, holdout=holdout, synthetic=synthetic, schema=schema, policy=policy, target=report_target,
+            seed=seed, fraction=holdout_fraction, generator=generator, source=source, out=out,
+            report_html=report_html, report_json=report_json, quiet=quiet)
+    return 0
