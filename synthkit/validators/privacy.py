@@ -35,7 +35,7 @@ import polars as pl
 
 from synthkit.data.schema import Schema
 from synthkit.errors import DataError
-from synthkit.validators._columns import category_codes, is_numeric, learnable, numbers
+from synthkit.validators._columns import category_codes, category_text, is_numeric, learnable, numbers
 
 # Categories with more levels than this are compared value by value instead of through
 # one-hot columns, which would make the matrix product (and its memory) grow with the levels.
@@ -203,9 +203,11 @@ def nearest(query: Encoded, reference: Encoded, k: int = 1, *, threads: int | No
 # Metrics (small functions that other code can reuse without building a report)
 # ---------------------------------------------------------------------------------------------
 
-def _row_keys(frame: pl.DataFrame, columns: list[str]) -> pl.Series:
-    # Stringify so that 1 and 1.0 (an int column read back as float) are the same row.
-    return frame.select([pl.col(c).cast(pl.String) for c in columns]).hash_rows(seed=0)
+def _row_keys(frame: pl.DataFrame, columns: list[str], schema: Schema) -> pl.Series:
+    # Numbers as floats, categories as text: 1 and 1.0 (an int column read back as float) match.
+    parts = [pl.Series(c, numbers(frame.get_column(c))) if is_numeric(schema, c) else category_text(frame.get_column(c))
+             for c in columns]
+    return pl.DataFrame(parts).hash_rows(seed=0)
 
 
 def exact_copy_rate(train: pl.DataFrame, synthetic: pl.DataFrame, schema: Schema) -> float:
@@ -217,8 +219,8 @@ def exact_copy_rate(train: pl.DataFrame, synthetic: pl.DataFrame, schema: Schema
     columns = learnable(schema, [train, synthetic])
     if synthetic.height == 0:
         return 0.0
-    seen = _row_keys(train, columns).unique()
-    return float(_row_keys(synthetic, columns).is_in(seen.implode()).mean())
+    seen = _row_keys(train, columns, schema).unique()
+    return float(_row_keys(synthetic, columns, schema).is_in(seen.implode()).mean())
 
 
 def _equal_size(train: pl.DataFrame, holdout: pl.DataFrame, seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -236,8 +236,9 @@ def _nice_edges(values: np.ndarray, bins: int) -> np.ndarray:
     step = next(m * magnitude for m in steps if m * magnitude >= raw)
     if whole:
         step = max(1.0, round(step))
-        lo -= 0.5  # integers sit in the middle of their bins
     start = math.floor(lo / step) * step
+    if whole:
+        start -= 0.5  # integers sit inside their bins, never on an edge
     count = int(math.ceil((hi - start) / step)) or 1
     return start + step * np.arange(count + 1)
 
