@@ -349,6 +349,8 @@ def _expectation_rows(raw: dict[str, Any]) -> str:
             observed = f"{observed}; unexpected values: {', '.join(map(str, examples[:10]))}"
         if isinstance(observed, list):
             observed = ", ".join(map(str, observed))
+        elif isinstance(observed, float):
+            observed = fmt(observed)
         kwargs = ", ".join(f"{k}={fmt(v) if isinstance(v, (int, float)) else esc(v)}" for k, v in (r.get("kwargs") or {}).items()
                            if k != "column_set")
         verdict = '<span class="ok">pass</span>' if r.get("success") else '<span class="bad">FAIL</span>'
