@@ -30,6 +30,9 @@ from synthkit.validators._columns import category_codes, is_numeric, learnable, 
 
 _SDTYPE = {"numeric": "numerical", "datetime": "datetime", "categorical": "categorical", "boolean": "categorical"}
 PAIR_BINS = 10
+# Contingency tables keep a category's most frequent levels and pool the rest (SDMetrics does
+# not, and its tables grow with the product of the two cardinalities).
+PAIR_MAX_LEVELS = 100
 
 
 def sdmetrics_metadata(schema: Schema) -> dict:
@@ -115,6 +118,9 @@ def _binned(name: str, schema: Schema, real: pl.DataFrame, synthetic: pl.DataFra
         # np.digitize puts NaN past the last edge: missing values get a bin of their own.
         return np.digitize(r, edges), np.digitize(s, edges), len(edges) + 1
     (r, s), levels = category_codes(real.get_column(name), synthetic.get_column(name))
+    if len(levels) > PAIR_MAX_LEVELS:
+        # Codes follow real frequency: pool the long tail so a contingency table stays small.
+        return np.minimum(r, PAIR_MAX_LEVELS), np.minimum(s, PAIR_MAX_LEVELS), PAIR_MAX_LEVELS + 1
     return r, s, len(levels)
 
 
@@ -178,17 +184,18 @@ def pair_trends(real: pl.DataFrame, synthetic: pl.DataFrame, schema: Schema) -> 
 def pair_trends_summary(details: dict[tuple[str, str], dict]) -> float:
     """Mean similarity over the pairs related in the real data (all pairs if none is)."""
     related = [d["score"] for d in details.values() if d["related"]]
-    return _mean(related) if related else _mean(d["score"] for d in details.values())
+    return mean_score(related) if related else mean_score(d["score"] for d in details.values())
 
 
-def _mean(values) -> float:
+def mean_score(values) -> float:
+    """Mean of the finite values (NaN for none)."""
     arr = np.array([v for v in values if v is not None and not np.isnan(v)], dtype=float)
     return float(arr.mean()) if arr.size else float("nan")
 
 
 def column_shapes_score(real: pl.DataFrame, synthetic: pl.DataFrame, schema: Schema) -> float:
     """Mean of :func:`column_shapes`."""
-    return _mean(column_shapes(real, synthetic, schema).values())
+    return mean_score(column_shapes(real, synthetic, schema).values())
 
 
 def pair_trends_score(real: pl.DataFrame, synthetic: pl.DataFrame, schema: Schema) -> float:

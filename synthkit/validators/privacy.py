@@ -143,7 +143,7 @@ def _exact_sq(query: Encoded, reference: Encoded, qi: np.ndarray, ri: np.ndarray
     return d
 
 
-def nearest(query: Encoded, reference: Encoded, k: int = 1, *, threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def nearest(query: Encoded, reference: Encoded, k: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Exact k nearest reference rows for every query row: ``(distances, indices)``, each ``(n, k)``.
 
     Distances are on the scale of :class:`DistanceSpace` (root mean square per column). Every
@@ -157,41 +157,35 @@ def nearest(query: Encoded, reference: Encoded, k: int = 1, *, threads: int | No
     k = min(k, n_ref)
     kk = min(k + REFINE_EXTRA, n_ref)
     cand_i = np.empty((len(query), kk), dtype=np.int64)
-    previous = torch.get_num_threads()
-    if threads:
-        torch.set_num_threads(threads)
-    try:
-        ref = torch.from_numpy(np.ascontiguousarray(reference.dense))
-        ref_t = ref.T.contiguous()
-        ref_sq = (ref.double() ** 2).sum(1).float()
-        ref_wide = torch.from_numpy(reference.wide) if reference.wide.shape[1] else None
-        chunk = min(n_ref, REFERENCE_CHUNK)
-        block = max(16, BLOCK_CELLS // chunk)
-        buf = torch.empty(block, chunk)
-        with torch.inference_mode():
-            for start in range(0, len(query), block):
-                q = torch.from_numpy(np.ascontiguousarray(query.dense[start:start + block]))
-                q_wide = torch.from_numpy(query.wide[start:start + block]) if ref_wide is not None else None
-                best_d = best_i = None
-                for r0 in range(0, n_ref, chunk):
-                    width = min(chunk, n_ref - r0)
-                    d = buf[: q.shape[0], :width]
-                    # ‖q‖² is the same along a row, so it cannot change the ranking: leave it out.
-                    torch.addmm(ref_sq[r0:r0 + chunk].unsqueeze(0), q, ref_t[:, r0:r0 + chunk], alpha=-2, out=d)
-                    if q_wide is not None:
-                        for j in range(q_wide.shape[1]):
-                            d.add_((q_wide[:, j:j + 1] != ref_wide[r0:r0 + chunk, j]).float())
-                    vals, idx = torch.topk(d, min(kk, width), dim=1, largest=False, sorted=False)
-                    idx = idx + r0
-                    if best_d is None:
-                        best_d, best_i = vals.clone(), idx
-                    else:
-                        both_d, both_i = torch.cat([best_d, vals], 1), torch.cat([best_i, idx], 1)
-                        sel = torch.topk(both_d, kk, dim=1, largest=False, sorted=False).indices
-                        best_d, best_i = both_d.gather(1, sel), both_i.gather(1, sel)
-                cand_i[start:start + q.shape[0]] = best_i.numpy()
-    finally:
-        torch.set_num_threads(previous)
+    ref = torch.from_numpy(np.ascontiguousarray(reference.dense))
+    ref_t = ref.T.contiguous()
+    ref_sq = (ref.double() ** 2).sum(1).float()
+    ref_wide = torch.from_numpy(reference.wide) if reference.wide.shape[1] else None
+    chunk = min(n_ref, REFERENCE_CHUNK)
+    block = max(16, BLOCK_CELLS // chunk)
+    buf = torch.empty(min(block, max(len(query), 1)), chunk)
+    with torch.inference_mode():
+        for start in range(0, len(query), block):
+            q = torch.from_numpy(np.ascontiguousarray(query.dense[start:start + block]))
+            q_wide = torch.from_numpy(query.wide[start:start + block]) if ref_wide is not None else None
+            best_d = best_i = None
+            for r0 in range(0, n_ref, chunk):
+                width = min(chunk, n_ref - r0)
+                d = buf[: q.shape[0], :width]
+                # ‖q‖² is the same along a row, so it cannot change the ranking: leave it out.
+                torch.addmm(ref_sq[r0:r0 + chunk].unsqueeze(0), q, ref_t[:, r0:r0 + chunk], alpha=-2, out=d)
+                if q_wide is not None:
+                    for j in range(q_wide.shape[1]):
+                        d.add_((q_wide[:, j:j + 1] != ref_wide[r0:r0 + chunk, j]).float())
+                vals, idx = torch.topk(d, min(kk, width), dim=1, largest=False, sorted=False)
+                idx = idx + r0
+                if best_d is None:
+                    best_d, best_i = vals.clone(), idx
+                else:
+                    both_d, both_i = torch.cat([best_d, vals], 1), torch.cat([best_i, idx], 1)
+                    sel = torch.topk(both_d, kk, dim=1, largest=False, sorted=False).indices
+                    best_d, best_i = both_d.gather(1, sel), both_i.gather(1, sel)
+            cand_i[start:start + q.shape[0]] = best_i.numpy()
     rows = np.repeat(np.arange(len(query))[:, None], kk, axis=1)
     exact = _exact_sq(query, reference, rows, cand_i)
     order = np.argsort(exact, axis=1, kind="stable")[:, :k]
@@ -240,10 +234,11 @@ def dcr_share(train: pl.DataFrame, holdout: pl.DataFrame, synthetic: pl.DataFram
     e_tr, e_ho, e_syn = space.encode(tr, ho, synthetic)
     d_tr, _ = nearest(e_syn, e_tr)
     d_ho, _ = nearest(e_syn, e_ho)
-    return _share_closer(d_tr[:, 0], d_ho[:, 0])
+    return share_closer(d_tr[:, 0], d_ho[:, 0])
 
 
-def _share_closer(d_train: np.ndarray, d_holdout: np.ndarray) -> float:
+def share_closer(d_train: np.ndarray, d_holdout: np.ndarray) -> float:
+    """Share of rows with ``d_train < d_holdout``, ties counting half."""
     tie = np.isclose(d_train, d_holdout, rtol=0, atol=1e-9)
     return float(np.mean(np.where(tie, 0.5, (d_train < d_holdout).astype(float))))
 

@@ -176,7 +176,7 @@ def _fidelity_section(real, synthetic, holdout, schema, policy: Policy, seed: in
     pairs = fid.pair_details(real, synthetic, schema)
     base_shapes = fid.column_shapes(real, holdout, schema) if holdout is not None else None
     base_pairs = fid.pair_details(real, holdout, schema) if holdout is not None else None
-    shape_score = fid._mean(shapes.values())
+    shape_score = fid.mean_score(shapes.values())
     pair_score = fid.pair_trends_summary(pairs)
     worst_cols = sorted(((v, k) for k, v in shapes.items() if not math.isnan(v)))[:5]
     related = [(d["score"], f"{a} × {b}") for (a, b), d in pairs.items() if d["related"]]
@@ -184,7 +184,7 @@ def _fidelity_section(real, synthetic, holdout, schema, policy: Policy, seed: in
         Check.measure("fidelity.column_shapes", "Column shapes (KS / TV complement, mean)", shape_score,
                       Policy.meaning("fidelity", "column_shapes_min"), threshold=fp.column_shapes_min, comparison=">=",
                       gate=fp.column_shapes_min is not None,
-                      baseline=fid._mean(base_shapes.values()) if base_shapes else None,
+                      baseline=fid.mean_score(base_shapes.values()) if base_shapes else None,
                       details={"per_column": {k: _r(v) for k, v in shapes.items()},
                                "worst": [f"{k} {v:.3f}" for v, k in worst_cols]}),
         Check.measure("fidelity.pair_trends", "Column pair trends (related pairs, mean)", pair_score,
@@ -192,7 +192,7 @@ def _fidelity_section(real, synthetic, holdout, schema, policy: Policy, seed: in
                       gate=fp.pair_trends_min is not None,
                       baseline=fid.pair_trends_summary(base_pairs) if base_pairs else None,
                       details={"related_pairs": len(related), "all_pairs": len(pairs),
-                               "all_pairs_mean": _r(fid._mean(d["score"] for d in pairs.values())),
+                               "all_pairs_mean": _r(fid.mean_score(d["score"] for d in pairs.values())),
                                "worst": [f"{k} {v:.3f}" for v, k in sorted(related)[:5]]}),
     ]
     quality = fid.sdmetrics_quality(real, synthetic, schema)
@@ -388,7 +388,7 @@ def _privacy_section(real, synthetic, holdout, schema, policy: Policy, seed: int
     d_ht, _ = priv.nearest(e_hold, e_train, k=2)
     d_s_treq = d_st[:, 0] if m == real.height else priv.nearest(e_syn, e_train.take(train_eq))[0][:, 0]
     d_s_heq = priv.nearest(e_syn, e_hold.take(hold_eq))[0][:, 0]
-    share = priv._share_closer(d_s_treq, d_s_heq)
+    share = priv.share_closer(d_s_treq, d_s_heq)
     limit = pp.dcr_share_max
     checks.append(Check.measure(
         "privacy.dcr_share", "DCR share (synthetic rows closer to training than to holdout)", share,
@@ -412,7 +412,12 @@ def _privacy_section(real, synthetic, holdout, schema, policy: Policy, seed: int
         Policy.meaning("privacy", "nndr_low_share_max"), threshold=limit, comparison="<=", gate=limit is not None,
         baseline=low_base, details={"synthetic_median": _r(float(np.median(nndr_s))),
                                     "holdout_median": _r(float(np.median(nndr_h)))}))
-    plots.append(_dcr_plot(d_s_treq, d_s_heq, d_ht[:, 0]))
+    plots.append(_dcr_plot("Distance to closest record: training vs holdout (the DCR share)",
+                           {"synthetic → training": d_s_treq, "synthetic → holdout": d_s_heq},
+                           f"synthetic rows against {m:,} training and {m:,} holdout rows; the two should match"))
+    plots.append(_dcr_plot("Distance to closest training row: synthetic vs real holdout",
+                           {"synthetic → training": d_st[:, 0], "holdout → training": d_ht[:, 0]},
+                           "synthetic rows should not sit closer to the training rows than fresh real rows do"))
 
     # Membership inference: training records (members) vs holdout records, scored by their
     # distance to the closest synthetic row.
@@ -481,15 +486,12 @@ def _identifier_check(real, holdout, synthetic, identifiers: list[str], pp) -> C
                          comparison="<=", gate=limit is not None, baseline=base, details={"columns": identifiers})
 
 
-def _dcr_plot(d_train: np.ndarray, d_hold: np.ndarray, d_base: np.ndarray) -> Plot:
-    top = float(np.quantile(np.r_[d_train, d_hold, d_base], 0.99)) or 1.0
+def _dcr_plot(title: str, distances: dict[str, np.ndarray], caption: str) -> Plot:
+    top = float(np.quantile(np.concatenate(list(distances.values())), 0.99)) or 1.0
     edges = np.linspace(0.0, top, HIST_BINS + 1)
     series = {}
-    for label, values in (("synthetic → training", d_train), ("synthetic → holdout", d_hold),
-                          ("holdout → training", d_base)):
+    for label, values in distances.items():
         counts, _ = np.histogram(np.clip(values, 0, top), edges)
         series[label] = [_r(c / max(values.size, 1), 4) for c in counts]
-    return Plot(kind="histogram", title="Distance to closest record",
-                data={"edges": [_r(e, 6) for e in edges], "series": series, "x": "number"},
-                caption="share of rows per distance bin (values above the 99th percentile in the last bin); "
-                        "synthetic rows should be as far from the training rows as from the holdout rows")
+    return Plot(kind="histogram", title=title, data={"edges": [_r(e, 6) for e in edges], "series": series, "x": "number"},
+                caption=f"share of rows per distance bin (the top 1% in the last bin); {caption}")
