@@ -168,3 +168,17 @@ def test_pandas_frames_and_the_top_level_export(split):
     train, holdout, fresh = split
     report = synthkit.validate(train.head(800).to_pandas(), fresh.head(300).to_pandas(), holdout=holdout.head(300))
     assert {s.name for s in report.sections} == {"expectations", "fidelity", "privacy"}
+
+
+def test_dates_missing_values_ids_and_pii(mixed_table, tmp_path):
+    rows = mixed_table.sample(fraction=1.0, shuffle=True, seed=2)
+    train, holdout, fresh = rows[:200], rows[200:300], rows[300:]
+    report = validate(train, fresh, holdout=holdout, target="Occupancy")
+    assert report.passed, report.summary()
+    assert report.check("privacy.identifier_copies").value == 0.0
+    kinds = {p.title: p.data.get("x") for p in report.section("fidelity").plots if p.kind == "histogram"}
+    assert kinds["date"] == "datetime" and "email" not in kinds and "reading_id" not in kinds
+    report.to_html(tmp_path / "mixed.html")
+    leaked = fresh.with_columns(pl.Series("email", train.get_column("email").head(fresh.height)))
+    bad = validate(train, leaked, holdout=holdout)
+    assert [c.id for c in bad.failed_gates()] == ["privacy.identifier_copies"]

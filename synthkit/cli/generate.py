@@ -53,7 +53,6 @@ def build_generator(name: str, params: dict[str, Any], *, epochs: int | None, de
 
 
 @click.command("generate")
-@report_options
 @click.option("--data", "data_path", type=click.Path(path_type=Path), help="Input table (CSV, .csv.gz, Parquet, JSON lines, Arrow). Default: the bundled demo.")
 @click.option("--generator", "-g", "generator_name", default=None, help="Generator name (see `synthkit generators`).")
 @click.option("--rows", "-n", type=int, default=None, help="Rows to generate. Default: as many as the input has.")
@@ -70,6 +69,7 @@ def build_generator(name: str, params: dict[str, Any], *, epochs: int | None, de
 @click.option("--schema", "schema_path", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Column kinds from a YAML file (see `synthkit inspect -o`).")
 @na_values_option
 @quiet_option
+@report_options
 def generate(data_path: Path | None, generator_name: str | None, rows: int | None, out: Path, seed: int | None,
              epochs: int | None, conditions: tuple[str, ...], params: tuple[str, ...], save_model: Path | None,
              model_path: Path | None, trust_model: bool, device: str | None, schema_path: Path | None, na_values: tuple[str, ...], quiet: bool,
