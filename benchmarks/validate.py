@@ -148,7 +148,7 @@ def privacy_at_scale(frame: pl.DataFrame, n: int, seed: int) -> dict:
     schema = Schema.infer(frame)
     train, holdout, synthetic = (frame.sample(n=n, with_replacement=True, seed=seed + i) for i in range(3))
     started, cpu = time.perf_counter(), time.process_time()
-    section, _ = _privacy_section(train, synthetic, holdout, schema, Policy(), seed)
+    _privacy_section(train, synthetic, holdout, schema, Policy(), seed)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     print(f"  privacy section {n:,}/{n:,}/{n:,}: {seconds:.1f} s", flush=True)
     return {"method": "whole privacy section (copies, DCR share, NNDR, membership attack)",

@@ -47,7 +47,8 @@ def test_pair_trends_score_counts_related_pairs_and_drops_for_shuffled_columns(p
     assert ("education", "education-num") in related and ("relationship", "sex") in related
     assert ("fnlwgt", "race") not in related
     shuffled = synthetic.select([pl.col(c).shuffle(seed=i) for i, c in enumerate(synthetic.columns)])
-    assert fid.pair_trends_score(real, synthetic, schema) > 0.9 > 0.8 > fid.pair_trends_score(real, shuffled, schema)
+    assert fid.pair_trends_score(real, synthetic, schema) > 0.9
+    assert fid.pair_trends_score(real, shuffled, schema) < 0.8
     assert fid.column_shapes_score(real, shuffled, schema) == pytest.approx(fid.column_shapes_score(real, synthetic, schema))
 
 

@@ -138,7 +138,7 @@ def split_holdout(frame, fraction: float, seed: int):
 
     from synthkit.errors import DataError
 
-    n_hold = int(round(frame.height * fraction))
+    n_hold = round(frame.height * fraction)
     if n_hold < 10 or frame.height - n_hold < 10:
         raise DataError(f"{frame.height} rows are too few to hold out {fraction:.0%} for the report (each side needs 10)")
     order = np.random.default_rng(seed).permutation(frame.height)

@@ -81,12 +81,11 @@ def _gx():
     import great_expectations as gx
 
     try:  # GX may ask PyPI whether it is the latest release; answer for it, offline.
+        from great_expectations.data_context._version_checker import _VersionChecker
         from packaging import version
 
-        from great_expectations.data_context._version_checker import _VersionChecker
-
         _VersionChecker._LATEST_GX_VERSION_CACHE = version.Version(gx.__version__)
-    except Exception:  # noqa: BLE001 - the checker is private and may move
+    except Exception:  # noqa: BLE001, S110 - the checker is private and may move; nothing to do then
         pass
     return gx
 

@@ -317,7 +317,7 @@ def model_score(train: pl.DataFrame, test: pl.DataFrame, schema: Schema, target:
         keep_tr, keep_te = ~np.isnan(y_train), ~np.isnan(y_test)
         model = _booster(kind, categorical, seed).fit(x_train[keep_tr], y_train[keep_tr])
         return {"metric": "r2", "value": float(r2_score(y_test[keep_te], model.predict(x_test[keep_te])))}
-    (y_train, y_test), levels = category_codes(train.get_column(target), test.get_column(target))
+    (y_train, y_test), _ = category_codes(train.get_column(target), test.get_column(target))
     classes = np.unique(y_train)
     test_classes = np.unique(y_test)
     if classes.size < 2:

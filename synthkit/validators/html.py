@@ -309,7 +309,7 @@ def render_plot(plot: Plot) -> str:
 
 def _checks_table(checks: list[Check], *, with_section: dict[str, str] | None = None) -> str:
     head = ("<tr>" + ("<th>section</th>" if with_section else "")
-            + "<th>check</th><th>value</th><th>gate</th><th>holdout / baseline</th><th>verdict</th><th>meaning</th></tr>")
+            + "<th>check</th><th>value</th><th>gate</th><th>baseline (holdout or ideal)</th><th>verdict</th><th>meaning</th></tr>")
     rows = []
     for c in checks:
         section = f"<td>{esc(with_section.get(c.id, ''))}</td>" if with_section else ""
@@ -434,14 +434,14 @@ def render(report: Report, *, title: str = "synthkit validation report") -> str:
     notes = "".join(f"<li>{esc(n)}</li>" for n in report.notes)
     body = [
         f"<h1>{esc(title)}</h1>",
-        f'<div class="muted small">{esc(report.modality)} data · created {esc(report.created_at)} · '
-        f"report schema {esc(report.schema_version)}</div>",
+        (f'<div class="muted small">{esc(report.modality)} data · created {esc(report.created_at)} · '
+         f"report schema {esc(report.schema_version)}</div>"),
         verdict,
         "<h2>Gates</h2>",
         _checks_table(gates, with_section=section_of) if gates else "<p>No gates.</p>",
         f'<h3>Notes</h3><ul class="notes">{notes}</ul>' if notes else "",
-        '<p class="small muted">This report holds aggregates only (rates, scores, histograms, curves); it contains '
-        "no real records and no per-record distances.</p>",
+        ('<p class="small muted">This report holds aggregates only (rates, scores, histograms, curves); it contains '
+         "no real records and no per-record distances.</p>"),
         *(_section(s) for s in report.sections),
         _provenance(report),
     ]

@@ -292,7 +292,8 @@ def attribute_inference(train: pl.DataFrame, holdout: pl.DataFrame, synthetic: p
     targets, control = train.sample(n=m, seed=seed + 4), holdout.sample(n=m, seed=seed + 5)
     columns = learnable(schema, [train, holdout, synthetic])
     space = DistanceSpace(schema, columns)
-    e_train, e_syn, e_t, e_c = space.encode(train, synthetic, targets, control, exclude=(column,))
+    # The training rows come first: they set the numeric ranges of the distance.
+    _, e_syn, e_t, e_c = space.encode(train, synthetic, targets, control, exclude=(column,))
     _, i_t = nearest(e_t, e_syn)
     _, i_c = nearest(e_c, e_syn)
     truth_t, truth_c, guess_t, guess_c = _guess_values(column, schema, train, synthetic, targets, control,

@@ -154,14 +154,13 @@ class Report(BaseModel):
         """Plain-text lines: the verdict, then one line per gate."""
         gates = self.gates()
         failed = self.failed_gates()
-        head = ("PASS: all %d gates pass" % len(gates)) if self.passed else (
-            "FAIL: %d of %d gates failed" % (len(failed), len(gates)))
+        head = f"PASS: all {len(gates)} gates pass" if self.passed else f"FAIL: {len(failed)} of {len(gates)} gates failed"
         lines = [head]
         for check in gates:
             mark = "pass" if check.passed else "FAIL"
             value = "n/a" if check.value is None else f"{check.value:.4g}"
             rule = "" if check.threshold is None else f" (gate {check.comparison} {check.threshold:.4g})"
-            base = "" if check.baseline is None else f", holdout {check.baseline:.4g}"
+            base = "" if check.baseline is None else f", baseline {check.baseline:.4g}"
             lines.append(f"  {mark:4}  {check.title}: {value}{rule}{base}")
         return lines
 

@@ -239,7 +239,7 @@ def _nice_edges(values: np.ndarray, bins: int) -> np.ndarray:
     start = math.floor(lo / step) * step
     if whole:
         start -= 0.5  # integers sit inside their bins, never on an edge
-    count = int(math.ceil((hi - start) / step)) or 1
+    count = math.ceil((hi - start) / step) or 1
     return start + step * np.arange(count + 1)
 
 
