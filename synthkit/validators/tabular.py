@@ -66,7 +66,9 @@ def validate(real: Any, synthetic: Any, *, holdout: Any = None, schema: Schema |
             raise DataError(f"{what}: {frame.height} rows; validation needs at least {MIN_ROWS}")
     synthetic, notes = _conform_synthetic(synthetic_raw, schema)
     check_target(schema, target, [real, synthetic])
-    if holdout is not None and frame_fingerprint(holdout) == frame_fingerprint(real):
+    inputs = {"real": real, "synthetic": synthetic_raw} | ({"holdout": holdout} if holdout is not None else {})
+    fingerprints = {k: frame_fingerprint(f) for k, f in inputs.items()}
+    if holdout is not None and fingerprints["holdout"] == fingerprints["real"]:
         raise ConfigError("the holdout is the real training data itself: pass rows the generator did not see")
     if target is not None and target not in learnable(schema, [synthetic]):
         raise ConfigError(f"target column {target!r} could not be read in the synthetic data")
@@ -91,11 +93,8 @@ def validate(real: Any, synthetic: Any, *, holdout: Any = None, schema: Schema |
     timings["privacy"] = time.perf_counter() - clock
     timings["total"] = time.perf_counter() - started
 
-    inputs = {"real": real, "synthetic": synthetic_raw}
-    if holdout is not None:
-        inputs["holdout"] = holdout
     record = {
-        "inputs": {k: {"rows": f.height, "columns": f.width, "sha256": frame_fingerprint(f)} for k, f in inputs.items()},
+        "inputs": {k: {"rows": f.height, "columns": f.width, "sha256": fingerprints[k]} for k, f in inputs.items()},
         "schema": {n: s.kind + (" (sensitive)" if s.sensitive else "") for n, s in schema.columns.items()},
         "target": target,
         "seed": seed,
@@ -354,8 +353,9 @@ def _privacy_section(real, synthetic, holdout, schema, policy: Policy, seed: int
                                     Policy.meaning("privacy", "exact_copy_excess_max"),
                                     details={"note": "no holdout baseline"}))
         if pp.require_holdout:
-            for key, id_ in (("dcr_share_max", "privacy.dcr_share"), ("mia_auc_max", "privacy.mia_auc")):
-                checks.append(Check(id=id_, title=id_.split(".")[1].replace("_", " "), gate=True, passed=False,
+            for key, id_, title in (("dcr_share_max", "privacy.dcr_share", "DCR share"),
+                                    ("mia_auc_max", "privacy.mia_auc", "Membership inference ROC-AUC")):
+                checks.append(Check(id=id_, title=f"{title} (not measured: no holdout)", gate=True, passed=False,
                                     meaning=Policy.meaning("privacy", key), details={"note": text}))
         return Section(name="privacy", title="Privacy", summary=text + ".", checks=checks), notes
 
