@@ -3,4 +3,13 @@
 from synthkit.errors import SynthkitError
 
 __version__ = "0.1.0"
-__all__ = ["SynthkitError", "__version__"]
+__all__ = ["SynthkitError", "__version__", "validate"]
+
+
+def __getattr__(name: str):
+    # Lazy, so that `import synthkit` does not pull in scikit-learn, SDMetrics or Great Expectations.
+    if name == "validate":
+        from synthkit.validators.tabular import validate
+
+        return validate
+    raise AttributeError(f"module 'synthkit' has no attribute {name!r}")

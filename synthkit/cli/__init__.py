@@ -9,6 +9,7 @@ from synthkit.cli._common import SynthkitGroup
 from synthkit.cli.generate import generate, generators_command
 from synthkit.cli.inspect import inspect_command
 from synthkit.cli.tune import tune_command
+from synthkit.cli.validate import validate_command
 
 
 @click.group(cls=SynthkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -26,3 +27,4 @@ main.add_command(generate)
 main.add_command(generators_command)
 main.add_command(inspect_command)
 main.add_command(tune_command)
+main.add_command(validate_command)

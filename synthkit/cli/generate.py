@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from synthkit.cli._common import console, na_values_option, parse_assignments, quiet_option
+from synthkit.cli.validate import report_options
 
 
 @click.command("generators")
@@ -75,17 +76,23 @@ def build_generator(name: str, params: dict[str, Any], *, epochs: int | None, de
 @click.option("--segment-rows", "segment_rows", multiple=True, metavar="VALUE=ROWS", help="Rows for one segment (repeatable); default: in proportion to the data.")
 @na_values_option
 @quiet_option
+@report_options
 def generate(data_path: Path | None, generator_name: str | None, rows: int | None, out: Path, seed: int | None,
              epochs: int | None, conditions: tuple[str, ...], params: tuple[str, ...], save_model: Path | None,
              model_path: Path | None, trust_model: bool, device: str | None, schema_path: Path | None, na_values: tuple[str, ...], quiet: bool,
+             report_html: Path | None = None, report_json: Path | None = None, holdout_fraction: float = 0.2,
+             report_target: str | None = None, report_policy: Path | None = None,
              backend: str | None = None, address: str | None = None, workers: int | None = None, shard_rows: int | None = None,
-             segment_by: str | None = None, segment_rows: tuple[str, ...] = ()) -> None:
+             segment_by: str | None = None, segment_rows: tuple[str, ...] = ()) -> int:
     """Learn a generator from a table and write synthetic rows.
 
-    With no --data it runs on the bundled demo (10,000 rows of UCI Adult). With --backend
-    the rows are sampled in parallel shards into a Parquet folder (see README "Scale-out").
+    With no --data it runs on the bundled demo (10,000 rows of UCI Adult). With --report it
+    holds out part of the rows, fits on the rest and validates the synthetic rows (exit 1 if a
+    gate fails; the synthetic data is written either way). With --backend the rows are
+    sampled in parallel shards into a Parquet folder (see README "Scale-out").
     """
     from synthkit import generators
+    from synthkit.cli import validate as report_cli
     from synthkit.data import Schema, load_demo, read_table, write_table
     from synthkit.data.io import table_format
     from synthkit.data.prep import TablePrep
@@ -101,22 +108,26 @@ def generate(data_path: Path | None, generator_name: str | None, rows: int | Non
     wanted = parse_assignments(conditions, "--condition", typed=False)
     hyper = parse_assignments(params, "--param", typed=True)
     seed = seed if seed is not None else secrets.randbelow(2**31)
+    policy = report_cli.check_report_options(report_html, report_json, holdout_fraction, model_path, report_target, report_policy)
 
     if out.is_dir() and not (backend or address):
         raise click.BadParameter(f"{out} is a folder; give a file name (a folder is written only with --backend)", param_hint="--out")
     if backend or address or workers is not None or shard_rows is not None or segment_by or segment_rows:
         from synthkit.cli.scale import check_scale_options, generate_scaled
 
+        if policy is not None:
+            raise click.UsageError("--report is not available with --backend/--segment-by yet: validate the output with `synthkit validate`")
         per_segment = parse_assignments(segment_rows, "--segment-rows", typed=True)
         backend = check_scale_options(backend=backend, address=address, workers=workers, shard_rows=shard_rows,
                                       segment_by=segment_by, segment_rows=per_segment, model_path=model_path,
                                       save_model=save_model, rows=rows)
-        return generate_scaled(
+        generate_scaled(
             data_path=data_path, name=name, rows=rows, out=out, seed=seed, epochs=epochs, wanted=wanted, hyper=hyper,
             save_model=save_model, model_path=model_path, trust_model=trust_model, device=device,
             schema_path=schema_path, na_values=na_values, quiet=quiet, backend=backend, address=address,
             workers=workers, shard_rows=shard_rows, segment_by=segment_by, segment_rows=per_segment,
         )
+        return 0
 
     if model_path is not None:
         if data_path or generator_name or schema_path or epochs or params:
@@ -131,6 +142,11 @@ def generate(data_path: Path | None, generator_name: str | None, rows: int | Non
         schema.check(frame, source=source)
         if wanted:  # check conditions before a long fit
             TablePrep(schema).fit(frame).model_conditions(wanted)
+        if policy is not None:
+            from synthkit.validators._columns import check_target
+
+            check_target(schema, report_target, [])
+            frame, holdout = report_cli.split_holdout(frame, holdout_fraction, seed)
         generator = build_generator(name, hyper, epochs=epochs, device=device, seed=seed, quiet=quiet)
         n, width = rows or frame.height, frame.width
 
@@ -154,3 +170,9 @@ def generate(data_path: Path | None, generator_name: str | None, rows: int | Non
             summary += f"; model saved to {save_model}"
         console().print(f"source: {source}, {generator.n_training_rows_:,} training rows × {width} columns")
         console().print(summary)
+    if policy is not None:
+        return report_cli.report_after_generate(
+            train=frame, holdout=holdout, synthetic=synthetic, schema=schema, policy=policy, target=report_target,
+            seed=seed, fraction=holdout_fraction, generator=generator, source=source, out=out,
+            report_html=report_html, report_json=report_json, quiet=quiet)
+    return 0

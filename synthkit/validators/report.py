@@ -138,6 +138,32 @@ class Report(BaseModel):
                 Path(tmp).write_text(text)
         return text
 
+    def to_html(self, path: str | os.PathLike | None = None, *, title: str = "synthkit validation report") -> str:
+        """One self-contained HTML page (no network); written atomically when ``path`` is given."""
+        from synthkit.validators.html import render
+
+        text = render(self, title=title)
+        if path is not None:
+            from synthkit.data.io import atomic_path
+
+            with atomic_path(path) as tmp:
+                Path(tmp).write_text(text, encoding="utf-8")
+        return text
+
+    def summary(self) -> list[str]:
+        """Plain-text lines: the verdict, then one line per gate."""
+        gates = self.gates()
+        failed = self.failed_gates()
+        head = f"PASS: all {len(gates)} gates pass" if self.passed else f"FAIL: {len(failed)} of {len(gates)} gates failed"
+        lines = [head]
+        for check in gates:
+            mark = "pass" if check.passed else "FAIL"
+            value = "n/a" if check.value is None else f"{check.value:.4g}"
+            rule = "" if check.threshold is None else f" (gate {check.comparison} {check.threshold:.4g})"
+            base = "" if check.baseline is None else f", baseline {check.baseline:.4g}"
+            lines.append(f"  {mark:4}  {check.title}: {value}{rule}{base}")
+        return lines
+
     @classmethod
     def from_json(cls, text_or_path: str | os.PathLike) -> Report:
         text = str(text_or_path)
