@@ -93,3 +93,14 @@ def test_written_file_has_normal_permissions(tmp_path, adult_small):
     umask = os.umask(0)
     os.umask(umask)
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_folder_replacing_a_file_leaves_no_stray_copy(tmp_path):
+    from synthkit.data.io import atomic_path
+
+    target = tmp_path / "model"
+    target.write_text("an old file")
+    with atomic_path(target, directory=True) as tmp:
+        (tmp / "x").write_text("new")
+    assert (target / "x").read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]

@@ -149,10 +149,10 @@ def atomic_path(target: str | os.PathLike, *, directory: bool = False) -> Iterat
         if directory:
             if target.exists():
                 old = target.with_name(f".{target.name}.old")
-                shutil.rmtree(old, ignore_errors=True)
+                _remove(old)
                 target.rename(old)
                 tmp.rename(target)
-                shutil.rmtree(old, ignore_errors=True)
+                _remove(old)
             else:
                 tmp.rename(target)
         else:
@@ -163,6 +163,13 @@ def atomic_path(target: str | os.PathLike, *, directory: bool = False) -> Iterat
         else:
             tmp.unlink(missing_ok=True)
         raise
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def write_table(frame: pl.DataFrame, path: str | os.PathLike) -> Path:

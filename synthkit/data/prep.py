@@ -73,7 +73,9 @@ class TablePrep:
         self.columns: dict[str, dict[str, Any]] = {}
 
     # -- fitting --------------------------------------------------------------------
-    def fit(self, frame: pl.DataFrame) -> TablePrep:
+    def fit(self, frame: pl.DataFrame, *, seed: int | None = None) -> TablePrep:
+        """Learn the conversion. ``seed`` fixes the PII filter's key, so a refit with the same
+        seed draws the same fake values (the key is stored with the model either way)."""
         frame = self.schema.conform(frame)
         taken = set(frame.columns)
         self.columns = {}
@@ -87,7 +89,7 @@ class TablePrep:
             if spec.kind == "id":
                 state["id"] = self._fit_id(col)
             elif spec.kind == "pii":
-                state["pii"] = self._fit_pii(col, spec.pii_type or "other")
+                state["pii"] = self._fit_pii(col, spec.pii_type or "other", seed)
             elif spec.kind in ("numeric", "datetime"):
                 values = self._to_number(col).drop_nulls().to_numpy().astype(float)
                 distinct = np.unique(values[: 200_000]).size if values.size else 0
@@ -154,11 +156,15 @@ class TablePrep:
         return {"format": "string", "prefix": prefix}
 
     @staticmethod
-    def _fit_pii(col: pl.Series, pii_type: str) -> dict[str, Any]:
+    def _fit_pii(col: pl.Series, pii_type: str, seed: int | None) -> dict[str, Any]:
         real = {_normalise_pii(v, pii_type) for v in col.drop_nulls().cast(pl.String).to_list()}
         # Buckets are few enough that ~5% of arbitrary values collide with a real one.
         bits = max(4, int(math.floor(math.log2(max(len(real), 1) / _PII_FALSE_POSITIVE))))
-        key = secrets.token_bytes(16)
+        key = (
+            secrets.token_bytes(16)
+            if seed is None
+            else hashlib.blake2b(f"synthkit-pii:{seed}:{col.name}".encode(), digest_size=16).digest()
+        )
         buckets = np.unique(np.array([_bucket(v, key, bits) for v in real], dtype=np.uint32))
         return {
             "type": pii_type,

@@ -138,7 +138,7 @@ class BaseGenerator:
             schema = Schema.from_dict(schema)
         schema = schema if schema is not None else Schema.infer(frame)
         started = time.perf_counter()
-        prep = TablePrep(schema).fit(frame)
+        prep = TablePrep(schema).fit(frame, seed=getattr(self, "random_state", None))
         model_frame = prep.to_model(frame)
         kinds = prep.model_kinds()
         self.schema_ = schema
