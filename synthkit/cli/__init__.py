@@ -6,6 +6,7 @@ import click
 
 from synthkit import __version__
 from synthkit.cli._common import SynthkitGroup
+from synthkit.cli.augment import augment_command
 from synthkit.cli.generate import generate, generators_command
 from synthkit.cli.inspect import inspect_command
 
@@ -24,3 +25,4 @@ def main() -> None:
 main.add_command(generate)
 main.add_command(generators_command)
 main.add_command(inspect_command)
+main.add_command(augment_command)
