@@ -9,15 +9,13 @@ and polars frames come back in the type and dtypes they went in.
 
 from __future__ import annotations
 
-import numbers
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import polars as pl
 from imblearn.over_sampling.base import BaseOverSampler
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 
 from synthkit.errors import ConfigError
 
@@ -46,6 +44,11 @@ def _column_names(X: Any, n_features: int) -> list[str]:
     return names
 
 
+def _as_text(values: list) -> list:
+    """Mixed objects (numbers and strings) as text, missing values (None, NaN) kept missing."""
+    return [None if v is None or (isinstance(v, float) and v != v) else str(v) for v in values]
+
+
 def _to_frame(X: Any, names: list[str]) -> pl.DataFrame:
     """X (a pandas frame or a 2-D numpy array, possibly of objects) as a polars frame."""
     if _is_pandas_df(X):
@@ -60,7 +63,10 @@ def _to_frame(X: Any, names: list[str]) -> pl.DataFrame:
             frame = pl.from_pandas(dense)
         except (TypeError, ValueError, pl.exceptions.PolarsError):
             # object columns that mix types (numbers and strings): learn them as text
-            frame = pl.from_pandas(dense.astype({c: str for c in dense.columns if dense[c].dtype == object}))
+            for column in dense.columns:
+                if dense[column].dtype == object:
+                    dense[column] = pd.Series(_as_text(dense[column].tolist()), index=dense.index, dtype=object)
+            frame = pl.from_pandas(dense)
     else:
         columns = []
         for j, name in enumerate(names):
@@ -69,7 +75,7 @@ def _to_frame(X: Any, names: list[str]) -> pl.DataFrame:
                 try:
                     series = pl.Series(name, values.tolist(), strict=True)
                 except (TypeError, ValueError, pl.exceptions.PolarsError):
-                    series = pl.Series(name, [None if v is None else str(v) for v in values.tolist()])
+                    series = pl.Series(name, _as_text(values.tolist()), dtype=pl.String)
                 if series.dtype == pl.Null:
                     series = series.cast(pl.String)
             else:
@@ -96,14 +102,8 @@ def _from_frame(synthetic: pl.DataFrame, X: Any) -> Any:
         for j, name in enumerate(synthetic.columns):
             out[:, j] = synthetic.get_column(name).to_list()
         return out
-    columns = []
-    for name in synthetic.columns:
-        col = synthetic.get_column(name)
-        if col.dtype.is_numeric() or col.dtype == pl.Boolean:
-            columns.append(col.cast(pl.Float64).fill_null(np.nan).to_numpy())
-        else:
-            columns.append(col.to_numpy())
-    return np.column_stack(columns).astype(X.dtype, copy=False) if columns else np.empty((synthetic.height, 0), X.dtype)
+    columns = [synthetic.get_column(name).cast(pl.Float64).fill_null(np.nan).to_numpy() for name in synthetic.columns]
+    return np.column_stack(columns).astype(X.dtype, copy=False)
 
 
 class SyntheticOverSampler(BaseOverSampler):
@@ -162,13 +162,6 @@ class SyntheticOverSampler(BaseOverSampler):
         "conditioning": [StrOptions({"auto", "per_class", "conditional"})],
         "selection": [StrOptions({"none", "safe", "borderline"})],
     }
-    # sampling_strategy as in BaseOverSampler; kept explicit for readers
-    _parameter_constraints["sampling_strategy"] = [
-        Interval(numbers.Real, 0, 1, closed="right"),
-        StrOptions({"auto", "minority", "not minority", "not majority", "all"}),
-        Mapping,
-        callable,
-    ]
 
     def __init__(
         self,
