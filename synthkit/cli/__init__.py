@@ -6,6 +6,7 @@ import click
 
 from synthkit import __version__
 from synthkit.cli._common import SynthkitGroup
+from synthkit.cli.augment import augment_command
 from synthkit.cli.generate import generate, generators_command
 from synthkit.cli.inspect import inspect_command
 from synthkit.cli.tune import tune_command
@@ -28,3 +29,4 @@ main.add_command(generators_command)
 main.add_command(inspect_command)
 main.add_command(tune_command)
 main.add_command(validate_command)
+main.add_command(augment_command)
