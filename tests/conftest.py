@@ -67,3 +67,13 @@ def mixed_table(occupancy: pl.DataFrame) -> pl.DataFrame:
         pl.Series("full_name", [f"Person{i} Surname{i % 31}" for i in range(n)]),
     )
     return frame
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """A `dask scheduler` and two `dask worker` processes on 127.0.0.1, for one test module."""
+    from _dask import Cluster
+
+    running = Cluster(tmp_path_factory.mktemp("dask"))
+    yield running
+    running.close()

@@ -57,8 +57,11 @@ def method_names() -> list[str]:
     return generators.names("tabular") + list(IMBLEARN_METHODS)
 
 
-def parse_strategy(text: str | float) -> str | float:
-    """``"auto"``/``"minority"``/… stay words; anything else must be a ratio in (0, 1]."""
+def parse_strategy(text: str | float | dict) -> str | float | dict:
+    """``"auto"``/``"minority"``/… stay words; a ``{class: count}`` dict stays (checked against the
+    target later); anything else must be a ratio in (0, 1]."""
+    if isinstance(text, dict):
+        return text
     if isinstance(text, numbers.Real) and not isinstance(text, bool):
         value = float(text)
     else:
@@ -133,7 +136,7 @@ def augment_table(
     target: str,
     *,
     method: str,
-    strategy: str | float = "auto",
+    strategy: str | float | dict = "auto",
     seed: int | None = None,
     params: dict[str, Any] | None = None,
     verbose: bool = False,
@@ -143,7 +146,8 @@ def augment_table(
     ``method`` is a synthkit generator name (``gaussian_copula``, ``tvae``, …) or an
     imbalanced-learn over-sampler (``random``, ``smote``, ``smotenc``, ``adasyn``, …);
     ``params`` go to it. ``strategy`` has imbalanced-learn's meaning (``"auto"``: every class
-    up to the majority's count; a float: the minority/majority ratio, two classes only).
+    up to the majority's count; a float: the minority/majority ratio, two classes only; a
+    ``{class: count}`` dict: each listed class's count after augmenting).
     """
     from synthkit import generators
 

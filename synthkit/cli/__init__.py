@@ -9,6 +9,7 @@ from synthkit.cli._common import SynthkitGroup
 from synthkit.cli.augment import augment_command
 from synthkit.cli.generate import generate, generators_command
 from synthkit.cli.inspect import inspect_command
+from synthkit.cli.recipe import recipe_group
 from synthkit.cli.tune import tune_command
 from synthkit.cli.validate import validate_command
 
@@ -30,3 +31,4 @@ main.add_command(inspect_command)
 main.add_command(tune_command)
 main.add_command(validate_command)
 main.add_command(augment_command)
+main.add_command(recipe_group)
