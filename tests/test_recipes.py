@@ -202,8 +202,11 @@ def test_a_run_writes_its_folder_and_the_same_seed_gives_the_same_numbers(tmp_pa
 
 
 def test_resume_skips_what_finished_and_refuses_a_changed_recipe(tmp_path, mammography_file):
+    from synthkit.data import Schema
+
     raw = tiny_mammography(mammography_file)
     raw["generate"] = {"generator": "gaussian_copula", "rows": 300}
+    raw["data"]["schema"] = str(Schema.infer(read_table(mammography_file)).write_yaml(tmp_path / "schema.yaml"))
     recipe = recipe_from_dict(raw)
     folder = tmp_path / "run"
     first = run_recipe(recipe, folder)
@@ -234,6 +237,11 @@ def test_resume_skips_what_finished_and_refuses_a_changed_recipe(tmp_path, mammo
     assert 'train.model: "hist_gradient_boosting" → "logistic_regression"' in str(caught.value)
     # the backend is not part of what a result depends on
     assert run_recipe(recipe_from_dict(raw | {"backend": {"name": "local", "workers": 1}}), folder, resume=True).exit_code == 0
+    # an input file that changed under the same path is refused too
+    with open(tmp_path / "schema.yaml", "a") as handle:
+        handle.write("# edited\n")
+    with pytest.raises(ConfigError, match="the schema file changed since the run"):
+        run_recipe(recipe, folder, resume=True)
 
 
 def test_a_failing_replicate_leaves_no_results_and_a_failed_manifest(tmp_path, mammography_file):

@@ -68,8 +68,6 @@ def _check_data(recipe: Recipe, errors: list[str]) -> tuple[Dataset | None, Spli
         except SynthkitError as error:
             errors.append(f"data.target: {error}")
             return data, None
-    if section.target is None and data.modality == "table":
-        return data, None
     try:
         return split_data(data, section, run_seeds(recipe.seed)["split"])
     except SynthkitError as error:

@@ -113,7 +113,7 @@ def _diff(old: Any, new: Any, prefix: str = "") -> list[str]:
     return [] if old == new else [f"{prefix}: {json.dumps(old, default=str)} → {json.dumps(new, default=str)}"]
 
 
-def _open_folder(folder: Path, recipe: Recipe, data_sha: str, resume: bool) -> dict[str, Any] | None:
+def _open_folder(folder: Path, recipe: Recipe, inputs: dict[str, Any], resume: bool) -> dict[str, Any] | None:
     """The earlier manifest to resume from (None for a fresh run); refuses what must not be mixed."""
     manifest = folder / MANIFEST
     if folder.exists() and not folder.is_dir():
@@ -134,9 +134,10 @@ def _open_folder(folder: Path, recipe: Recipe, data_sha: str, resume: bool) -> d
         shown = "; ".join(changes[:6]) + (f"; … ({len(changes)} changes)" if len(changes) > 6 else "")
         raise ConfigError(f"--resume: the recipe changed since the run in {folder} ({shown or 'different recipe'}); "
                           "run it into a new --out folder")
-    if old.get("inputs", {}).get("data", {}).get("sha256") != data_sha:
-        raise ConfigError(f"--resume: the input data changed since the run in {folder} (its SHA-256 differs); "
-                          "run it into a new --out folder")
+    changed = [key for key, now in inputs.items() if old.get("inputs", {}).get(key, {}).get("sha256") != now["sha256"]]
+    if changed:
+        raise ConfigError(f"--resume: the {' and '.join(changed)} file{'s' if len(changed) > 1 else ''} changed since the "
+                          f"run in {folder} (SHA-256 differs); run it into a new --out folder")
     return old
 
 
@@ -154,7 +155,8 @@ def run_recipe(recipe: Recipe, out: str | os.PathLike, *, resume: bool = False, 
     errors, data, split = inspect_recipe(recipe)
     if errors:
         raise RecipeError(recipe_file or recipe.label(), errors)
-    old = _open_folder(folder, recipe, data.sha256, resume)
+    inputs = _inputs(recipe, data)
+    old = _open_folder(folder, recipe, inputs, resume)
     folder.mkdir(parents=True, exist_ok=True)
     seeds = run_seeds(recipe.seed)
     bootstrap = recipe.train.bootstrap if recipe.train is not None else 0
@@ -168,7 +170,7 @@ def run_recipe(recipe: Recipe, out: str | os.PathLike, *, resume: bool = False, 
         "recipe_file": str(Path(recipe_file).resolve()) if recipe_file else None,
         "recipe_sha256": recipe.fingerprint(),
         "recipe": recipe.resolved(),
-        "inputs": _inputs(recipe, data),
+        "inputs": inputs,
         "seeds": {"recipe": recipe.seed, **seeds, "replicates": replicate_seeds},
         "steps": {},
         "runs": [],
@@ -185,11 +187,10 @@ def run_recipe(recipe: Recipe, out: str | os.PathLike, *, resume: bool = False, 
     step = "data"
     try:
         started = manifest.begin("data")
-        manifest.finish("data", started, split=split.describe(data) if split is not None else None,
+        manifest.finish("data", started, split=split.describe(data),
                         source=data.source, rows=data.rows, notes=data.notes)
-        say(f"data: {data.source}, {data.rows:,} rows" + (f"; training split {split.train.size:,}, holdout "
-                                                           f"{split.holdout.size:,}" if split is not None else ""))
-        train, holdout = (data.take(split.train), data.take(split.holdout)) if split is not None else (data.frame, None)
+        say(f"data: {data.source}, {data.rows:,} rows; training split {split.train.size:,}, holdout {split.holdout.size:,}")
+        train, holdout = data.take(split.train), data.take(split.holdout)
 
         synthetic = None
         if recipe.generate is not None:
@@ -403,6 +404,10 @@ def _train(recipe: Recipe, data, split, seeds: list[int], manifest: Manifest, ru
         model_params=dict(section.params), metrics=list(section.metric), arms=arms,
         holdout_bootstrap=section.holdout_bootstrap,
     )
+    if not pending:  # every replicate was written before the last run stopped
+        replicates = [finished[i] for i in range(len(seeds))]
+        manifest.finish("train", started, replicates=len(seeds), replicates_this_run=0)
+        return replicates, 0
     backend_section = recipe.backend
     workers = backend_section.workers
     if backend_section.name == "local":
