@@ -244,6 +244,49 @@ def test_resume_skips_what_finished_and_refuses_a_changed_recipe(tmp_path, mammo
         run_recipe(recipe, folder, resume=True)
 
 
+def test_each_replicate_resamples_within_classes_and_refits_on_its_resample_only(mammography_file, monkeypatch):
+    from synthkit.generators.base import BaseGenerator
+    from synthkit.recipes.bootstrap import BootstrapJob, run_replicate, stratified_bootstrap
+    from synthkit.recipes.check import inspect_recipe
+    from synthkit.recipes.runner import arm_specs
+
+    raw = tiny_mammography(mammography_file)
+    raw["generate"] = {"generator": "gaussian_copula"}
+    raw["train"]["arms"] = ["real", "augmented", "synthetic"]
+    recipe = recipe_from_dict(raw)
+    _, data, split = inspect_recipe(recipe)
+    train, holdout = data.take(split.train), data.take(split.holdout)
+    fitted: list = []
+    original_fit = BaseGenerator.fit
+
+    def recording_fit(self, frame, *, schema=None):
+        fitted.append(frame)
+        return original_fit(self, frame, schema=schema)
+
+    monkeypatch.setattr(BaseGenerator, "fit", recording_fit)
+    job = BootstrapJob("table", train, holdout, "class", data.schema, split.classes, split.positive,
+                       "logistic_regression", {}, ["pr_auc"], arm_specs(recipe, data, split), True)
+    record = run_replicate(job, (0, 12345))
+    assert set(record["scores"]) == {"real", "copula", "smote", "synthetic"}
+    assert run_replicate(job, (0, 12345))["scores"] == record["scores"], "a replicate is a function of its seed"
+
+    # the resample: drawn with replacement within each class, the class counts kept
+    from synthkit._runtime import child_seeds
+
+    labels = train.get_column("class").to_numpy()
+    rows = stratified_bootstrap((labels == 1).astype(int), np.random.default_rng(child_seeds(12345, 3)[0]))
+    resample = train[rows]
+    assert resample.get_column("class").value_counts().sort("class").rows() == \
+        train.get_column("class").value_counts().sort("class").rows()
+    assert len(set(rows.tolist())) < rows.size  # with replacement
+    # every generator fit saw rows of this replicate's resample only: the copula arm's per-class
+    # fit (its minority rows), then the synthetic arm's fit (the whole resample)
+    assert [f.height for f in fitted[:2]] == [int((labels == 1).sum()), train.height]
+    for frame in fitted[:2]:
+        assert set(frame.rows()) <= set(resample.select(frame.columns).rows())
+    assert fitted[1].equals(resample)
+
+
 def test_a_failing_replicate_leaves_no_results_and_a_failed_manifest(tmp_path, mammography_file):
     raw = tiny_mammography(mammography_file)
     raw["augment"]["methods"] = [{"method": "smote", "params": {"k_neighbors": 500}}]  # more than the minority rows

@@ -184,10 +184,10 @@ class TrainSection(_Part):
                               description="One metric or a list (the first is the headline): " + ", ".join(METRICS) + ".")
     bootstrap: int = Field(30, ge=1, description="Replicates: each resamples the training split with replacement.")
     ci: float = Field(0.95, gt=0, lt=1, description="Confidence level of the percentile intervals.")
-    arms: list[Literal["real", "augmented", "synthetic"]] = Field(
-        default_factory=lambda: ["real", "augmented"],
-        description="real: the resample alone; augmented: the resample plus each augment method's rows; synthetic: "
-                    "only the generate section's rows.")
+    arms: list[Literal["real", "augmented", "synthetic"]] | None = Field(
+        None, description="real: the resample alone; augmented: the resample plus each augment method's rows; synthetic: "
+                          "only the generate section's rows. Default: real, plus augmented with an augment section, "
+                          "or synthetic with only a generate section.")
     holdout_bootstrap: bool = Field(
         True, description="Also resample the holdout's rows in each replicate (the same rows for every arm), so the "
                           "intervals include the holdout's own sampling noise.")
@@ -209,7 +209,9 @@ class TrainSection(_Part):
 
     @field_validator("arms")
     @classmethod
-    def _real_first(cls, value: list[str]) -> list[str]:
+    def _real_first(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
         if "real" not in value:
             raise ValueError("must include real: every other arm is compared with it, replicate by replicate")
         if len(set(value)) != len(value):
@@ -257,6 +259,9 @@ class Recipe(_Part):
     @model_validator(mode="after")
     def _sections_agree(self) -> Recipe:
         problems = []
+        if self.train is not None and self.train.arms is None:
+            extra = ["augmented"] if self.augment is not None else ["synthetic"] if self.generate is not None else []
+            self.train.arms = ["real", *extra]
         if self.validate_section is not None and self.generate is None:
             problems.append("validate: needs a generate section (it validates the generated data)")
         if self.train is not None:
