@@ -39,9 +39,6 @@ class Images:
         """``(N, C, H, W)``: PyTorch's layout."""
         return self.images[:, None] if self.images.ndim == 3 else np.moveaxis(self.images, -1, 1)
 
-    def flat(self) -> np.ndarray:
-        return self.images.reshape(len(self), -1)
-
 
 @dataclass
 class Dataset:

@@ -43,7 +43,6 @@ MANIFEST = "manifest.json"
 RESULTS = "results.json"
 PLOT = "uplift.png"
 REPLICATES = "replicates"
-STEPS = ("data", "generate", "validate", "train", "results")
 
 
 @dataclass
@@ -239,7 +238,7 @@ def run_recipe(recipe: Recipe, out: str | os.PathLike, *, resume: bool = False, 
     return outcome
 
 
-def _step(manifest: Manifest, name: str, run_record: dict, work: Callable[[], Any], reload: Callable[[], Any] | None,
+def _step(manifest: Manifest, name: str, run_record: dict, work: Callable[[], Any], reload: Callable[[], Any],
           say: Callable[[str], None], *, force: bool = False) -> Any:
     """Run a step, or reuse what an earlier run left (its outputs must still be there)."""
     outputs = manifest.steps.get(name, {}).get("outputs", [])
