@@ -107,17 +107,13 @@ def score_rung(job: TuneJob, params: dict[str, Any], rung: int) -> float:
     from synthkit.validators.fidelity import sdmetrics_quality
 
     budget = rung_budget(job, rung)
-    klass = generators.get(job.generator)
     settings = {**job.fixed, **params}
-    for key, value in (("random_state", job.seed), ("verbose", False)):
-        if key in klass._param_names():
-            settings.setdefault(key, value)
     train = job.train
     if "epochs" in budget:
         settings["epochs"] = budget["epochs"]
     elif budget["rows"] < train.height:
         train = train.sample(n=budget["rows"], seed=job.seed)
-    generator = generators.create(job.generator, **settings).fit(train, schema=job.schema)
+    generator = generators.build(job.generator, settings, seed=job.seed).fit(train, schema=job.schema)
     synthetic = generator.sample(job.validation.height, seed=job.seed)
     return sdmetrics_quality(job.validation, synthetic, job.schema)
 

@@ -230,15 +230,7 @@ class SyntheticOverSampler(BaseOverSampler):
     def _make_generator(self, seed: int):
         from synthkit import generators
 
-        klass = generators.get(self.generator)
-        valid = klass._param_names()
-        params: dict[str, Any] = {}
-        if "random_state" in valid:
-            params["random_state"] = seed
-        if "verbose" in valid:
-            params["verbose"] = False
-        params.update(self.generator_params or {})
-        return generators.create(self.generator, **params)
+        return generators.build(self.generator, self.generator_params, seed=seed)
 
     def _resolve_conditioning(self) -> str:
         from synthkit import generators

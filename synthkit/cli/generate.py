@@ -37,19 +37,12 @@ def build_generator(name: str, params: dict[str, Any], *, epochs: int | None, de
     from synthkit import generators
     from synthkit.errors import ConfigError
 
-    klass = generators.get(name)
-    valid = klass._param_names()
     params = dict(params)
     if epochs is not None:
-        if "epochs" not in valid:
+        if "epochs" not in generators.get(name)._param_names():
             raise ConfigError(f"--epochs: generator {name!r} does not train in epochs")
         params["epochs"] = epochs
-    if device is not None and "device" in valid:
-        params["device"] = device
-    for key, value in (("random_state", seed), ("verbose", not quiet)):
-        if key in valid:
-            params.setdefault(key, value)
-    return generators.create(name, **params)
+    return generators.build(name, params, seed=seed, verbose=not quiet, device=device)
 
 
 @click.command("generate")

@@ -84,6 +84,19 @@ def create(name: str, **params: object) -> BaseGenerator:
     return klass(**params)
 
 
+def build(name: str, params: dict | None = None, *, seed: int | None = None, verbose: bool = False,
+          device: str | None = None) -> BaseGenerator:
+    """An unfitted generator with the common settings it takes (``random_state``, ``verbose``,
+    ``device``); settings a generator does not take are skipped, and ``params`` win over them."""
+    valid = get(name)._param_names()
+    settings: dict[str, object] = {
+        k: v for k, v in (("random_state", seed), ("verbose", verbose), ("device", device))
+        if k in valid and v is not None
+    }
+    settings.update(params or {})
+    return create(name, **settings)
+
+
 def load(path: str | os.PathLike, *, trust: bool = False) -> BaseGenerator:
     """Load any saved generator folder (pickle-based formats need ``trust=True``)."""
     from synthkit.generators.base import BaseGenerator
@@ -91,4 +104,4 @@ def load(path: str | os.PathLike, *, trust: bool = False) -> BaseGenerator:
     return BaseGenerator.load(path, trust=trust)
 
 
-__all__ = ["DEFAULT", "create", "describe", "entry", "get", "load", "names", "register"]
+__all__ = ["DEFAULT", "build", "create", "describe", "entry", "get", "load", "names", "register"]

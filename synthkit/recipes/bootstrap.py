@@ -194,10 +194,7 @@ def make_generator(name: str, params: dict[str, Any], seed: int):
     """A registered generator, seeded and quiet (only the options it takes are passed)."""
     from synthkit import generators
 
-    valid = generators.get(name)._param_names()
-    settings = {k: v for k, v in (("random_state", seed), ("verbose", False)) if k in valid}
-    settings.update(params)
-    return generators.create(name, **settings)
+    return generators.build(name, params, seed=seed)
 
 
 def image_generator(name: str, params: dict[str, Any], images: Any, seed: int):
