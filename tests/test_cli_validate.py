@@ -117,3 +117,37 @@ def test_generate_report_option_errors(files, tmp_path):
     assert bad.exit_code == 2 and "target column 'salary'" in bad.stderr
     assert not os.path.exists(out)
     assert read_table(p["train"]).height == 1200
+
+
+def test_a_parquet_folder_beyond_the_sample(adult, files, tmp_path):
+    """Synthetic rows from sharded sampling (a folder of part files), more than --sample-rows: every
+    check runs on a seeded sample, the marginals on every row; a broken part fails the full-data gate."""
+    folder, p = files
+    seen = read_table(p["train"]).vstack(read_table(p["holdout"]))
+    fresh = adult.join(seen, on=adult.columns, how="anti", nulls_equal=True).sample(n=3000, seed=21)
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    for i in range(3):
+        fresh[i * 1000:(i + 1) * 1000].write_parquet(parts / f"part-{i:05d}.parquet")
+    out = tmp_path / "r.json"
+    args = ["validate", "--real", str(p["train"]), "--synthetic", str(parts), "--holdout", str(p["holdout"]),
+            "--sample-rows", "800", "--json", str(out), "--quiet"]
+    result = run(*args)
+    raw = json.loads(out.read_text())
+    assert result.exit_code == 0, [c["id"] for s in raw["sections"] for c in s["checks"] if c["gate"] and not c["passed"]]
+    assert raw["provenance"]["synthetic_sample"] == {"rows": 800, "of": 3000, "seed": 0}
+    assert raw["provenance"]["inputs"]["synthetic"]["rows"] == 800
+    checks = {c["id"]: c for s in raw["sections"] for c in s["checks"]}
+    assert checks["fidelity.full_column_shapes"]["value"] > 0.9 and checks["fidelity.full_column_shapes"]["gate"]
+    assert any("3,000 rows" in n for n in raw["notes"])
+    first = out.read_text()
+    assert run(*args).exit_code == 0 and json.loads(out.read_text())["sections"] == json.loads(first)["sections"]
+
+    # one part whose ages are all 90: the full-data column shapes see all of it
+    broken = fresh[:1000].with_columns(pl.lit(90, dtype=fresh["age"].dtype).alias("age"))
+    broken.write_parquet(parts / "part-00000.parquet")
+    for i in (1, 2):
+        broken.write_parquet(parts / f"part-{i:05d}.parquet")
+    assert run(*args).exit_code == 1
+    checks = {c["id"]: c for s in json.loads(out.read_text())["sections"] for c in s["checks"]}
+    assert checks["fidelity.full_column_shapes"]["details"]["per_column"]["age"] < 0.1

@@ -12,6 +12,7 @@ from typing import Any
 
 _EXPORTS = {
     "validate": "synthkit.validators.tabular",
+    "validate_source": "synthkit.validators.tabular",
     "Policy": "synthkit.validators.policy",
     "Report": "synthkit.validators.report",
     "Section": "synthkit.validators.report",
