@@ -237,7 +237,7 @@ class SyntheticOverSampler(BaseOverSampler):
 
         if self.conditioning != "auto":
             return self.conditioning
-        return "conditional" if getattr(generators.get(self.generator), "_native_conditions", False) else "per_class"
+        return "conditional" if generators.get(self.generator)._native_conditions else "per_class"
 
     def _fit_resample(self, X, y):
         from synthkit import generators

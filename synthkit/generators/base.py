@@ -82,6 +82,10 @@ class BaseGenerator:
     modality: ClassVar[str] = "tabular"
     #: the weights format unpickles objects: loading runs code from the file
     trusted_only: ClassVar[bool] = False
+    #: True when ``_sample`` honours ``conditions`` itself (a conditional model), so that one
+    #: generator conditioned on the class serves every class; otherwise conditions are met by
+    #: rejection sampling, and augmenters fit one generator per class instead
+    _native_conditions: ClassVar[bool] = False
 
     # -- scikit-learn style parameters ------------------------------------------------
     @classmethod

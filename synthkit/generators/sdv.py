@@ -53,7 +53,6 @@ def _quiet_sdv():
 class _SDVGenerator(BaseGenerator):
     trusted_only: ClassVar[bool] = True
     _sdv_class: ClassVar[str]
-    _native_conditions: ClassVar[bool] = False
 
     def _sdv_kwargs(self) -> dict[str, Any]:
         return {}
