@@ -37,7 +37,6 @@ import time
 from collections import defaultdict
 
 import numpy as np
-
 from _common import load, markdown_table, write_results
 
 ARM_ORDER = ("random", "smote")
@@ -78,7 +77,6 @@ METRICS = {
 # -- data and models -------------------------------------------------------------------
 def prepare(name: str, quick: bool):
     """The dataset as pandas (categoricals as category dtype), the 70/30 split, the column kinds."""
-    import pandas as pd
     from sklearn.model_selection import train_test_split
 
     from synthkit.data import Schema

@@ -109,7 +109,7 @@ class SerialBackend(Backend):
 
 def _install(payload: bytes) -> None:
     global _INSTALLED
-    _INSTALLED = pickle.loads(payload)  # noqa: S301 - bytes this process's parent just pickled
+    _INSTALLED = pickle.loads(payload)
 
 
 def _run_installed(item: Any) -> Any:
@@ -181,7 +181,7 @@ class LocalBackend(Backend):
 
 
 def _unpickle(blob: bytes) -> Any:
-    return pickle.loads(blob)  # noqa: S301 - bytes the client of this map pickled
+    return pickle.loads(blob)
 
 
 class DaskBackend(Backend):

@@ -122,7 +122,7 @@ def test_generate_report_option_errors(files, tmp_path):
 def test_a_parquet_folder_beyond_the_sample(adult, files, tmp_path):
     """Synthetic rows from sharded sampling (a folder of part files), more than --sample-rows: every
     check runs on a seeded sample, the marginals on every row; a broken part fails the full-data gate."""
-    folder, p = files
+    _, p = files
     seen = read_table(p["train"]).vstack(read_table(p["holdout"]))
     fresh = adult.join(seen, on=adult.columns, how="anti", nulls_equal=True).sample(n=3000, seed=21)
     parts = tmp_path / "parts"

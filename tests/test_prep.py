@@ -61,8 +61,9 @@ def test_pii_filter_rejects_real_values_even_when_faker_would_draw_them():
     real = pl.DataFrame({"name": ["John Smith", "Mary Jones", "Ann Lee"] * 10, "x": np.arange(30.0)})
     prep = TablePrep(Schema.infer(real)).fit(real)
     state = prep.columns["name"]["pii"]
-    from synthkit.data.prep import _bucket, _normalise_pii
     import base64
+
+    from synthkit.data.prep import _bucket, _normalise_pii
 
     taken = set(np.frombuffer(base64.b64decode(state["buckets"]), dtype="<u4").tolist())
     for value in ("John Smith", "  john   SMITH "):

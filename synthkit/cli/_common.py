@@ -47,6 +47,21 @@ class SynthkitGroup(click.Group):
         sys.exit(result if isinstance(result, int) else 0)
 
 
+def read_input(data_path, schema_path, na_values, conditions: dict[str, Any] | None = None):
+    """``(frame, schema, source)`` of ``--data`` (default: the bundled demo) and ``--schema``,
+    checked against each other; ``--condition`` values are checked before any long fit."""
+    from synthkit.data import Schema, load_demo, read_table
+    from synthkit.data.prep import TablePrep
+
+    source = str(data_path) if data_path else "demo (UCI Adult sample)"
+    frame = read_table(data_path, na_values=na_values) if data_path else load_demo()
+    schema = Schema.from_yaml(schema_path) if schema_path else Schema.infer(frame)
+    schema.check(frame, source=source)
+    if conditions:
+        TablePrep(schema).fit(frame).model_conditions(conditions)
+    return frame, schema, source
+
+
 def parse_assignments(values: tuple[str, ...], option: str, *, typed: bool) -> dict[str, Any]:
     """``("a=1", "b=x")`` -> ``{"a": 1, "b": "x"}``; values are YAML-parsed when ``typed``."""
     out: dict[str, Any] = {}

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from synthkit.cli._common import console, na_values_option, parse_assignments, quiet_option
+from synthkit.cli._common import console, na_values_option, parse_assignments, quiet_option, read_input
 from synthkit.cli.validate import report_options
 
 
@@ -86,9 +86,8 @@ def generate(data_path: Path | None, generator_name: str | None, rows: int | Non
     """
     from synthkit import generators
     from synthkit.cli import validate as report_cli
-    from synthkit.data import Schema, load_demo, read_table, write_table
+    from synthkit.data import write_table
     from synthkit.data.io import table_format
-    from synthkit.data.prep import TablePrep
 
     if rows is not None and rows <= 0:
         raise click.BadParameter(f"must be a positive number of rows, not {rows}", param_hint="--rows")
@@ -129,12 +128,7 @@ def generate(data_path: Path | None, generator_name: str | None, rows: int | Non
         name, source, fit_s = generator.name, f"model {model_path}", 0.0
         n, width = rows or generator.n_training_rows_, len(generator.schema_.columns)
     else:
-        source = str(data_path) if data_path else "demo (UCI Adult sample)"
-        frame = read_table(data_path, na_values=na_values) if data_path else load_demo()
-        schema = Schema.from_yaml(schema_path) if schema_path else Schema.infer(frame)
-        schema.check(frame, source=source)
-        if wanted:  # check conditions before a long fit
-            TablePrep(schema).fit(frame).model_conditions(wanted)
+        frame, schema, source = read_input(data_path, schema_path, na_values, wanted)
         if policy is not None:
             from synthkit.validators._columns import check_target
 

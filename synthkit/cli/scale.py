@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from synthkit.cli._common import console
+from synthkit.cli._common import console, read_input
 
 
 def check_scale_options(*, backend: str | None, address: str | None, workers: int | None, shard_rows: int | None,
@@ -53,11 +53,14 @@ def generate_scaled(*, data_path: Path | None, name: str, rows: int | None, out:
     from synthkit import generators
     from synthkit._runtime import progress
     from synthkit.cli.generate import build_generator
-    from synthkit.data import Schema, load_demo, read_table
-    from synthkit.data.prep import TablePrep
     from synthkit.parallel import get_backend
     from synthkit.segments import (
-        SegmentFit, allocate_rows, fit_segments, identity_state, parse_segment_rows, split_segments,
+        SegmentFit,
+        allocate_rows,
+        fit_segments,
+        identity_state,
+        parse_segment_rows,
+        split_segments,
     )
     from synthkit.sharding import DEFAULT_SHARD_ROWS, check_dataset_target
 
@@ -75,12 +78,7 @@ def generate_scaled(*, data_path: Path | None, name: str, rows: int | None, out:
         name, source, training_rows = loaded.name, f"model {model_path}", loaded.n_training_rows_
         width = len(loaded.schema_.columns)
     else:
-        source = str(data_path) if data_path else "demo (UCI Adult sample)"
-        frame = read_table(data_path, na_values=na_values) if data_path else load_demo()
-        schema = Schema.from_yaml(schema_path) if schema_path else Schema.infer(frame)
-        schema.check(frame, source=source)
-        if wanted:  # check conditions before a long fit
-            TablePrep(schema).fit(frame).model_conditions(wanted)
+        frame, schema, source = read_input(data_path, schema_path, na_values, wanted)
         training_rows, width = frame.height, frame.width
 
     with get_backend(backend or "serial", address=address, workers=workers) as pool:

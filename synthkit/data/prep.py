@@ -50,7 +50,7 @@ def _resolution(values: np.ndarray, candidates: tuple[float, ...]) -> float | No
 
 
 def _numeric_steps() -> tuple[float, ...]:
-    return tuple(10.0**-d for d in range(0, 7))
+    return tuple(10.0**-d for d in range(7))
 
 
 def _normalise_pii(value: str, pii_type: str) -> str:

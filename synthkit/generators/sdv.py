@@ -111,7 +111,7 @@ class _SDVGenerator(BaseGenerator):
 
         try:
             with _quiet_sdv(), open(folder / WEIGHTS, "rb") as handle:
-                self.sdv_ = pickle.load(handle)  # noqa: S301 - only after trust=True
+                self.sdv_ = pickle.load(handle)
         except FileNotFoundError:
             raise GeneratorError(f"{folder}: {WEIGHTS} is missing") from None
         except Exception as error:  # noqa: BLE001 - a broken or foreign pickle
