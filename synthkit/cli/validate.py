@@ -42,6 +42,7 @@ def validate_command(real_path: Path, synthetic_path: Path, holdout_path: Path |
     """
     from synthkit.data import Schema, read_table
     from synthkit.data.io import file_sha256
+    from synthkit.errors import DataError
     from synthkit.validators.policy import Policy
     from synthkit.validators.tabular import DEFAULT_SAMPLE_ROWS, validate_source
 
@@ -50,6 +51,8 @@ def validate_command(real_path: Path, synthetic_path: Path, holdout_path: Path |
     schema = Schema.from_yaml(schema_path) if schema_path else None
     real = read_table(real_path, na_values=na_values)
     holdout = read_table(holdout_path, na_values=na_values) if holdout_path else None
+    if not synthetic_path.exists():
+        raise DataError(f"{synthetic_path}: no such file")
     files = {"real": real_path, "synthetic": synthetic_path, "holdout": holdout_path, "policy": policy_path,
              "schema": schema_path}
     provenance = {"files": {k: {"path": str(v), "sha256": file_sha256(v)} for k, v in files.items() if v}}
