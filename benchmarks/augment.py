@@ -147,8 +147,8 @@ def oversampler(arm: str, ratio: float, seed: int, categorical: list[str], args)
     from synthkit.augment import SyntheticOverSampler
 
     class FitOnceOverSampler(SyntheticOverSampler):
-        def _make_generator(self, seed):
-            return _FitOnce(super()._make_generator(seed), seed)
+        def _make_generator(self, seed, *args, **kwargs):
+            return _FitOnce(super()._make_generator(seed, *args, **kwargs), seed)
 
     if arm == "random":
         return RandomOverSampler(sampling_strategy=ratio, random_state=seed)
