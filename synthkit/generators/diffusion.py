@@ -598,11 +598,12 @@ class TabularDiffusionGenerator(BaseGenerator):
         from safetensors import SafetensorError
         from safetensors.torch import load_file
 
+        for file in (STATE, WEIGHTS):
+            if not (folder / file).is_file():
+                raise GeneratorError(f"{folder}: {file} is missing")
         try:
             state = json.loads((folder / STATE).read_text())
             tensors = load_file(str(folder / WEIGHTS))
-        except FileNotFoundError as error:
-            raise GeneratorError(f"{folder}: {Path(error.filename).name} is missing") from None
         except (json.JSONDecodeError, SafetensorError, OSError) as error:
             raise GeneratorError(f"{folder}: the diffusion model files cannot be read: {error}") from None
         self.columns_ = state["columns"]
