@@ -149,3 +149,18 @@ def _one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+def test_augmenter_conditions_on_the_class_with_guidance(adult_small):
+    from synthkit.augment import SyntheticOverSampler
+
+    X, y = adult_small.drop("income"), adult_small.get_column("income")
+    params = {k: v for k, v in TINY.items() if k not in ("random_state", "verbose")}
+    sampler = SyntheticOverSampler(generator="masked_diffusion", generator_params=params, random_state=0)
+    X_res, y_res = sampler.fit_resample(X, y)
+    assert sampler.conditioning_ == "conditional"
+    generator = sampler.generators_[None]
+    assert generator.target is not None and generator.n_classes_ == 2
+    counts = y.value_counts().sort("count")
+    assert (y_res == counts.item(0, "income")).sum() == counts.item(1, "count")
+    assert X_res.schema == X.schema

@@ -227,7 +227,7 @@ class SyntheticOverSampler(BaseOverSampler):
         return X, y, binarize_y
 
     # -- resampling ---------------------------------------------------------------------
-    def _make_generator(self, seed: int):
+    def _make_generator(self, seed: int, target: str | None = None):
         from synthkit import generators
 
         klass = generators.get(self.generator)
@@ -237,6 +237,10 @@ class SyntheticOverSampler(BaseOverSampler):
             params["random_state"] = seed
         if "verbose" in valid:
             params["verbose"] = False
+        if target is not None and "target" in valid:
+            # generators with a conditioning input (masked_diffusion) learn the class as one,
+            # so sampling a class uses classifier-free guidance instead of rejection
+            params["target"] = target
         params.update(self.generator_params or {})
         return generators.create(self.generator, **params)
 
@@ -285,7 +289,7 @@ class SyntheticOverSampler(BaseOverSampler):
                 target = "_" + target
             tagged = frame.with_columns(pl.Series(target, [codes[v] for v in labels.tolist()], dtype=pl.String))
             tagged_schema = Schema(columns={**schema.columns, target: {"kind": "categorical", "dtype": "String"}})
-            generator = self._make_generator(fit_seed).fit(tagged, schema=tagged_schema)
+            generator = self._make_generator(fit_seed, target).fit(tagged, schema=tagged_schema)
             self.generators_[None] = generator
             for klass, n in draw.items():
                 sample_seed = int(rng.randint(np.iinfo(np.int32).max))
