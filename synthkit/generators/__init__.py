@@ -47,7 +47,7 @@ _REGISTRY: dict[str, Entry] = {
 }
 
 #: the generator ``synthkit generate`` uses when none is named
-DEFAULT = "gaussian_copula"
+DEFAULT = "masked_diffusion"
 
 
 def register(name: str, target: str, summary: str, *, modality: str = "tabular") -> None:
