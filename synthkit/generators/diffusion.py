@@ -158,7 +158,7 @@ class TabularDiffusionGenerator(BaseGenerator):
         learning_rate: float = 2e-3,
         weight_decay: float = 1e-5,
         ema_decay: float = 0.995,
-        sampling_steps: int = 30,
+        sampling_steps: int = 50,
         patience: int = 10,
         validation_fraction: float = 0.1,
         max_minutes: float | None = 10.0,
