@@ -150,7 +150,7 @@ class TabularDiffusionGenerator(BaseGenerator):
     def __init__(
         self,
         *,
-        epochs: int = 400,
+        epochs: int = 200,
         batch_size: int = 1024,
         width: int = 256,
         depth: int = 3,
