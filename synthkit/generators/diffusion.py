@@ -525,12 +525,13 @@ class TabularDiffusionGenerator(BaseGenerator):
         unmask_p = 1.0 if s <= 0 else (t - s) / t
         start = 0
         for j, k in enumerate(self.cardinalities_):
-            masked = z[:, j] == k
-            if masked.any():
-                probs = torch.softmax(logits[:, start:start + k].float(), dim=1)
-                draw = torch.multinomial(probs, 1, generator=gen)[:, 0]
-                reveal = masked & (torch.rand(z.shape[0], generator=gen, device=z.device) < unmask_p)
-                z[:, j] = torch.where(reveal, draw, z[:, j])
+            # decide which cells to reveal first, then draw only those: each cell is drawn once
+            # over the whole reverse process instead of once per step
+            reveal = (z[:, j] == k) & (torch.rand(z.shape[0], generator=gen, device=z.device) < unmask_p)
+            rows = reveal.nonzero(as_tuple=True)[0]
+            if rows.numel():
+                probs = torch.softmax(logits[rows, start:start + k].float(), dim=1)
+                z[rows, j] = torch.multinomial(probs, 1, generator=gen)[:, 0]
             start += k
         return z
 
