@@ -31,6 +31,7 @@ def mixed() -> pl.DataFrame:
         "group": group,
         "amount": pl.Series(amount).fill_nan(None),
         "count": rng.integers(0, 5, n),
+        "rating": rng.integers(0, 12, n) * 0.5,
         "flag": rng.random(n) < 0.3,
         "day": [dt.date(2024, 1, 1) + dt.timedelta(days=int(d)) for d in rng.integers(0, 365, n)],
         "city": [f"city{int(i)}" for i in rng.zipf(1.3, n) % 1500],  # wide and long-tailed
@@ -46,6 +47,10 @@ def test_mixed_types_round_trip(mixed):
     day = rows.get_column("day")
     assert day.min() >= mixed.get_column("day").min() and day.max() <= mixed.get_column("day").max()
     assert set(rows.get_column("group").unique()) <= {"a", "b", "c"}
+    # few distinct values: learned as a category, so only real values come back
+    assert generator.columns_["rating"]["kind"] == "discrete" and generator.columns_["amount"]["kind"] == "numeric"
+    assert set(rows.get_column("rating").unique()) <= set(mixed.get_column("rating").unique())
+    assert set(generator.sample(30, conditions={"rating": 3.5}, seed=2).get_column("rating")) == {3.5}
     # wide column: the embedding table is capped; pooled rare levels come back as real levels
     city = generator.columns_["city"]
     assert len(city["levels"]) == 20 and city["levels"][-1] == "__rare__"

@@ -163,6 +163,7 @@ class TabularDiffusionGenerator(BaseGenerator):
         validation_fraction: float = 0.1,
         max_minutes: float | None = 10.0,
         max_levels: int = 1000,
+        discrete_levels: int = 20,
         precision: str = "auto",
         target: str | None = None,
         guidance_scale: float = 1.0,
@@ -183,6 +184,7 @@ class TabularDiffusionGenerator(BaseGenerator):
         self.validation_fraction = validation_fraction
         self.max_minutes = max_minutes
         self.max_levels = max_levels
+        self.discrete_levels = discrete_levels
         self.precision = precision
         self.target = target
         self.guidance_scale = guidance_scale
@@ -206,6 +208,8 @@ class TabularDiffusionGenerator(BaseGenerator):
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
                 raise ConfigError(f"{self.name}: {key} must be a positive integer, not {value!r}")
+        if isinstance(self.discrete_levels, bool) or not isinstance(self.discrete_levels, (int, np.integer)) or self.discrete_levels < 0:
+            raise ConfigError(f"{self.name}: discrete_levels must be an integer >= 0, not {self.discrete_levels!r}")
         if self.max_levels < 2:
             raise ConfigError(f"{self.name}: max_levels must be at least 2, not {self.max_levels!r}")
         checks = (
@@ -262,13 +266,15 @@ class TabularDiffusionGenerator(BaseGenerator):
     def _fit_columns(self, frame: pl.DataFrame, kinds: dict[str, str]) -> None:
         self.columns_: dict[str, dict[str, Any]] = {}
         for name, kind in kinds.items():
-            if kind == "numeric":
+            if kind == "numeric" and not (0 < frame.get_column(name).n_unique() <= self.discrete_levels):
                 self.columns_[name] = {"kind": "numeric"}
                 continue
             counts = frame.get_column(name).cast(pl.String).value_counts(sort=True, name="n")
             levels = counts.get_column(name).to_list()
             freq = counts.get_column("n").to_list()
-            spec: dict[str, Any] = {"kind": "categorical", "levels": levels}
+            # a number with few distinct values (a count, a rating, a coded status) is learned
+            # as a category: its exact values and their joint patterns come back, not a blur
+            spec: dict[str, Any] = {"kind": "discrete" if kind == "numeric" else "categorical", "levels": levels}
             if len(levels) > self.max_levels:
                 # keep the commonest levels; the others share one code and come back in proportion
                 keep = self.max_levels - 1
@@ -290,8 +296,8 @@ class TabularDiffusionGenerator(BaseGenerator):
                 raise ConfigError(f"{self.name}: target {self.target!r} must be categorical (or boolean), it is numeric")
         rng = np.random.default_rng(self.random_state)
         self._fit_columns(frame, kinds)
-        self.num_cols_ = [c for c, k in kinds.items() if k == "numeric"]
-        self.cat_cols_ = [c for c, k in kinds.items() if k == "categorical" and c != self.target]
+        self.num_cols_ = [c for c in kinds if self.columns_[c]["kind"] == "numeric"]
+        self.cat_cols_ = [c for c in kinds if self.columns_[c]["kind"] != "numeric" and c != self.target]
         x_num = frame.select(self.num_cols_).to_numpy().astype(np.float64) if self.num_cols_ else np.zeros((frame.height, 0))
         if self.num_cols_:
             self.quantile_ = _QuantileNormal.fit(x_num, rng)
@@ -567,6 +573,8 @@ class TabularDiffusionGenerator(BaseGenerator):
                         rng.choice(p.size, size=int(is_rare.sum()), p=p / p.sum())
                     ]
             out[name] = pl.Series(name, values.tolist(), dtype=pl.String)
+            if spec["kind"] == "discrete":
+                out[name] = out[name].cast(pl.Float64)
         return pl.DataFrame([out[c] for c in self.model_kinds_])
 
     # -- persistence ----------------------------------------------------------------
