@@ -43,7 +43,8 @@ STATE = "diffusion.json"
 RARE = "__rare__"
 _T_MIN = 1e-3
 _N_QUANTILES = 1000
-_CLIP = 5.5  # the quantile transform maps into about +-5.2 standard deviations
+_CLIP = 5.5
+_CHUNK = 20_000  # the quantile transform maps into about +-5.2 standard deviations
 
 
 def _abar(t):
@@ -311,8 +312,9 @@ class TabularDiffusionGenerator(BaseGenerator):
         self.emb_dims_ = [int(min(32, max(4, round(1.6 * k**0.56)))) for k in self.cardinalities_]
 
         seed = int(rng.integers(2**31))
-        torch.manual_seed(seed)
-        model = self._new_model().to(device)
+        with torch.random.fork_rng(devices=[]):  # seed the initial weights without touching the caller's RNG
+            torch.manual_seed(seed)
+            model = self._new_model().to(device)
         ema = copy.deepcopy(model).eval()
         for p in ema.parameters():
             p.requires_grad_(False)
@@ -443,8 +445,15 @@ class TabularDiffusionGenerator(BaseGenerator):
         device = self._sampling_device()
         model = self.model_.to(device).eval()
         gen = torch.Generator(device=device)
-        gen.manual_seed(seed if seed is not None else int(torch.randint(2**31, (1,)).item()))
-        conditions = conditions or {}
+        gen.manual_seed(seed if seed is not None else int(np.random.SeedSequence().generate_state(1)[0] >> 1))
+        # chunks bound the logits' memory (rows x all levels) however wide the categories are
+        parts = [self._sample_chunk(model, device, gen, min(_CHUNK, n - start), conditions or {})
+                 for start in range(0, n, _CHUNK)]
+        return pl.concat(parts, how="vertical") if len(parts) > 1 else parts[0]
+
+    def _sample_chunk(self, model, device: str, gen, n: int, conditions: dict[str, Any]) -> pl.DataFrame:
+        import torch
+
         n_num, n_cat = len(self.num_cols_), len(self.cat_cols_)
         cards = torch.as_tensor(self.cardinalities_, dtype=torch.long, device=device)
 
@@ -490,7 +499,8 @@ class TabularDiffusionGenerator(BaseGenerator):
                 z = self._category_step(z, logits, float(t), float(s), gen)
         for j, value in known_num.items():
             x[:, j] = value
-        return self._decode(x.cpu().numpy(), z.cpu().numpy(), None if label is None else label.cpu().numpy(), seed)
+        decode_seed = int(torch.randint(2**31, (1,), generator=gen, device=device).item())
+        return self._decode(x.cpu().numpy(), z.cpu().numpy(), None if label is None else label.cpu().numpy(), decode_seed)
 
     def _sampling_device(self) -> str:
         return resolve_device(self.device)
@@ -553,8 +563,8 @@ class TabularDiffusionGenerator(BaseGenerator):
             return levels.index(text)
         return levels.index(RARE) if RARE in levels and text in self.columns_[column].get("rare_levels", []) else None
 
-    def _decode(self, x: np.ndarray, z: np.ndarray, labels: np.ndarray | None, seed: int | None) -> pl.DataFrame:
-        rng = np.random.default_rng(None if seed is None else seed + 1)
+    def _decode(self, x: np.ndarray, z: np.ndarray, labels: np.ndarray | None, seed: int) -> pl.DataFrame:
+        rng = np.random.default_rng(seed)
         out: dict[str, pl.Series] = {}
         numbers = self.quantile_.inverse(x.astype(np.float64)) if self.num_cols_ else x
         for j, name in enumerate(self.num_cols_):
