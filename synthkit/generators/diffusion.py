@@ -8,6 +8,7 @@ One MLP denoiser sees a row at one noise level ``t`` in (0, 1]:
   model predicts the masked values (cross-entropy), as in masked diffusion language models.
   Categories are embedded, never one-hot, so wide columns stay cheap; levels beyond
   ``max_levels`` share one "rare" code and are drawn back from their observed frequencies.
+  Numbers with at most ``discrete_levels`` distinct values are learned as categories.
 
 Sampling runs ``sampling_steps`` reverse steps for the whole batch at once: ancestral DDPM
 steps for the numbers, and at each step every masked category is unmasked with probability
