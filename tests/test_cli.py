@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import polars as pl
@@ -27,7 +28,7 @@ def assert_clean_failure(result, *, needle: str, out_dir, code: int = 2) -> None
 
 def test_generate_on_the_demo(tmp_path):
     out = tmp_path / "synthetic.parquet"
-    result = run("generate", "--rows", "500", "--seed", "3", "--out", str(out))
+    result = run("generate", "-g", "gaussian_copula", "--rows", "500", "--seed", "3", "--out", str(out))
     assert result.exit_code == 0, result.output
     assert "500 rows × 15 columns" in result.output and str(out) in result.output
     synthetic = pl.read_parquet(out)
@@ -35,13 +36,13 @@ def test_generate_on_the_demo(tmp_path):
     assert synthetic.schema == demo.schema
     assert synthetic.height == 500
     again = tmp_path / "again.parquet"
-    assert run("generate", "--rows", "500", "--seed", "3", "--out", str(again), "-q").exit_code == 0
+    assert run("generate", "-g", "gaussian_copula", "--rows", "500", "--seed", "3", "--out", str(again), "-q").exit_code == 0
     assert pl.read_parquet(again).equals(synthetic), "the same seed gives identical rows"
 
 
 def test_default_output_is_synthetic_parquet_in_the_working_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    result = run("generate", "--rows", "50", "-q")
+    result = run("generate", "-g", "gaussian_copula", "--rows", "50", "-q")
     assert result.exit_code == 0, result.output
     assert result.output == ""
     assert pl.read_parquet(tmp_path / "synthetic.parquet").height == 50
@@ -51,7 +52,7 @@ def test_generate_on_a_real_file_with_dates_missing_values_ids_and_pii(tmp_path,
     data = write_table(mixed_table, tmp_path / "sensors.csv")
     out = tmp_path / "out.csv"
     model = tmp_path / "model"
-    result = run("generate", "--data", str(data), "--rows", "300", "--out", str(out), "--seed", "1",
+    result = run("generate", "-g", "gaussian_copula", "--data", str(data), "--rows", "300", "--out", str(out), "--seed", "1",
                  "--condition", "Occupancy=1", "--save-model", str(model))
     assert result.exit_code == 0, result.output
     synthetic = read_table(out)
@@ -66,7 +67,7 @@ def test_na_values_option(tmp_path, datasets_dir):
     raw = read_table(datasets_dir / "adult.csv.gz").head(400)
     data = write_table(raw, tmp_path / "adult.csv")
     out = tmp_path / "out.parquet"
-    result = run("generate", "--data", str(data), "--na-values", "?", "--rows", "400", "--out", str(out), "-q", "--seed", "0")
+    result = run("generate", "-g", "gaussian_copula", "--data", str(data), "--na-values", "?", "--rows", "400", "--out", str(out), "-q", "--seed", "0")
     assert result.exit_code == 0, result.output
     synthetic = pl.read_parquet(out)
     assert "?" not in synthetic.get_column("workclass").to_list()
@@ -95,7 +96,7 @@ def test_inspect_and_schema_round_trip(tmp_path, mixed_table):
     result = run("inspect", str(data), "--schema", str(schema))
     assert "Occupancy" in result.output
     out = tmp_path / "o.parquet"
-    assert run("generate", "--data", str(data), "--schema", str(schema), "--rows", "30", "--out", str(out), "-q").exit_code == 0
+    assert run("generate", "-g", "gaussian_copula", "--data", str(data), "--schema", str(schema), "--rows", "30", "--out", str(out), "-q").exit_code == 0
 
 
 def test_generators_lists_names():
@@ -127,7 +128,7 @@ def files(tmp_path):
         (["--data", "{d}/ok.csv", "--condition", "novalue"], "NAME=VALUE"),
         (["--data", "{d}/ok.csv", "--rows", "0"], "positive number of rows"),
         (["--data", "{d}/ok.csv", "--rows", "-5"], "positive number of rows"),
-        (["--data", "{d}/ok.csv", "--epochs", "3"], "does not train in epochs"),
+        (["--data", "{d}/ok.csv", "-g", "gaussian_copula", "--epochs", "3"], "does not train in epochs"),
         (["--data", "{d}/ok.csv", "--param", "bogus=1"], "unknown parameter"),
         (["--data", "{d}/ok.csv", "--schema", "{d}/missing.yaml"], "no such schema file"),
     ],
@@ -147,7 +148,7 @@ def test_unknown_output_extension(files):
 def test_saved_model_samples_only_when_trusted(tmp_path, adult_small):
     data = write_table(adult_small, tmp_path / "a.parquet")
     model, first, second = tmp_path / "m", tmp_path / "first.parquet", tmp_path / "second.parquet"
-    assert run("generate", "--data", str(data), "--seed", "5", "--rows", "100", "--out", str(first),
+    assert run("generate", "-g", "gaussian_copula", "--data", str(data), "--seed", "5", "--rows", "100", "--out", str(first),
                "--save-model", str(model), "-q").exit_code == 0
     out_dir = tmp_path / "out"
     out_dir.mkdir()
@@ -156,3 +157,31 @@ def test_saved_model_samples_only_when_trusted(tmp_path, adult_small):
     result = run("generate", "--model", str(model), "--trust-model", "--seed", "5", "--rows", "100", "--out", str(second), "-q")
     assert result.exit_code == 0, result.output
     assert pl.read_parquet(second).equals(pl.read_parquet(first)), "a saved model samples what the fitted one did"
+
+
+def test_default_generator_with_a_time_budget(tmp_path):
+    from synthkit import generators
+
+    assert generators.DEFAULT == "masked_diffusion"
+    out = tmp_path / "s.parquet"
+    model = tmp_path / "model"
+    result = run("generate", "--rows", "40", "--max-minutes", "0.01", "--param", "width=32", "--param", "depth=1",
+                 "--param", "sampling_steps=4", "--seed", "1", "--out", str(out), "--save-model", str(model), "-q")
+    assert result.exit_code == 0, result.output
+    assert pl.read_parquet(out).height == 40
+    meta = json.loads((model / "synthkit.json").read_text())
+    assert meta["generator"] == "masked_diffusion" and meta["params"]["max_minutes"] == 0.01
+    assert json.loads((model / "diffusion.json").read_text())["stop_reason"] == "max_minutes"
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["-g", "gaussian_copula", "--max-minutes", "1"], "has no training time budget"),
+        (["--max-minutes", "0"], "must be a positive number of minutes"),
+    ],
+)
+def test_bad_max_minutes(tmp_path, args, needle):
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    assert_clean_failure(run("generate", *args, "--out", str(out_dir / "out.parquet")), needle=needle, out_dir=out_dir)

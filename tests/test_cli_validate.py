@@ -90,7 +90,7 @@ def test_missing_required_option_is_a_usage_error():
 def test_generate_with_a_report(files, tmp_path):
     _, p = files
     out, html, report_json = tmp_path / "syn.parquet", tmp_path / "r.html", tmp_path / "r.json"
-    result = run("generate", "--data", str(p["train"]), "--rows", "600", "--out", str(out), "--seed", "2",
+    result = run("generate", "-g", "gaussian_copula", "--data", str(p["train"]), "--rows", "600", "--out", str(out), "--seed", "2",
                  "--report", str(html), "--report-json", str(report_json), "--target", "income",
                  "--holdout-fraction", "0.25")
     assert result.exit_code in (0, 1), result.output

@@ -18,6 +18,7 @@ FAST: dict[str, dict] = {
     "ctgan": {"epochs": 2, "batch_size": 200, "device": "cpu"},
     "copulagan": {"epochs": 2, "batch_size": 200, "device": "cpu"},
     "tvae": {"epochs": 2, "batch_size": 200, "device": "cpu"},
+    "masked_diffusion": {"epochs": 2, "batch_size": 128, "width": 32, "depth": 1, "sampling_steps": 5, "device": "cpu"},
 }
 
 TABULAR = generators.names("tabular")

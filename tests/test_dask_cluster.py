@@ -33,7 +33,7 @@ def adult_file(adult, tmp_path_factory) -> Path:
 
 
 def generate(*args: str):
-    return CliRunner().invoke(main, ["generate", *args], catch_exceptions=False)
+    return CliRunner().invoke(main, ["generate", "-g", "gaussian_copula", *args], catch_exceptions=False)
 
 
 ROWS, SHARD = 60_000, 3_000
@@ -84,7 +84,7 @@ def test_a_worker_killed_mid_run_loses_and_duplicates_no_shard(tmp_path, adult_f
         rows, shard = 60_000, 1_500
         shards = rows // shard
         client = subprocess.Popen(
-            [str(Path(sys.executable).with_name("synthkit")), "generate", "--data", str(adult_file), "--rows", str(rows),
+            [str(Path(sys.executable).with_name("synthkit")), "generate", "-g", "gaussian_copula", "--data", str(adult_file), "--rows", str(rows),
              "--shard-rows", str(shard), "--seed", "9", "--address", cluster.address, "--out", str(out), "-q"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )

@@ -50,7 +50,7 @@ def outside_own_unit(synthetic: pl.DataFrame, real: pl.DataFrame) -> int:
 def test_each_segment_samples_only_from_its_own_generator(tmp_path, units):
     data = write_table(units, tmp_path / "units.parquet")
     out = tmp_path / "synth.parquet"
-    result = run("generate", "--data", str(data), "--segment-by", "unit", "--rows", "3000", "--seed", "2", "--out", str(out))
+    result = run("generate", "-g", "gaussian_copula", "--data", str(data), "--segment-by", "unit", "--rows", "3000", "--seed", "2", "--out", str(out))
     assert result.exit_code == 0, result.output
     assert "3 gaussian_copula generators (one per unit)" in result.output
     synthetic = read_table(out)
@@ -67,7 +67,7 @@ def test_each_segment_samples_only_from_its_own_generator(tmp_path, units):
 def test_segment_rows_as_asked_and_unlisted_segments_are_left_out(tmp_path, units):
     data = write_table(units, tmp_path / "units.csv")
     out = tmp_path / "synth.csv"
-    result = run("generate", "--data", str(data), "--segment-by", "unit", "--segment-rows", "east=50",
+    result = run("generate", "-g", "gaussian_copula", "--data", str(data), "--segment-by", "unit", "--segment-rows", "east=50",
                  "--segment-rows", "north=120", "--seed", "1", "--out", str(out), "-q")
     assert result.exit_code == 0, result.output
     synthetic = read_table(out)
@@ -78,7 +78,7 @@ def test_segment_rows_as_asked_and_unlisted_segments_are_left_out(tmp_path, unit
 def test_ids_and_pii_never_repeat_a_real_value_of_any_segment(tmp_path, mixed_table):
     data = write_table(mixed_table, tmp_path / "sensors.parquet")
     out = tmp_path / "synth.parquet"
-    result = run("generate", "--data", str(data), "--segment-by", "room", "--rows", "800", "--seed", "4", "--out", str(out))
+    result = run("generate", "-g", "gaussian_copula", "--data", str(data), "--segment-by", "room", "--rows", "800", "--seed", "4", "--out", str(out))
     assert result.exit_code == 0, result.output
     assert "rows per segment: A=" in result.output and "null=" in result.output
     synthetic = read_table(out)

@@ -83,7 +83,7 @@ def test_cli_writes_a_folder_with_the_local_backend_and_matches_the_library(tmp_
     table = mixed_table.drop("email", "full_name")
     data = write_table(table, tmp_path / "sensors.parquet")
     out = tmp_path / "synth.parquet"
-    result = CliRunner().invoke(main, ["generate", "--data", str(data), "--rows", "1000", "--shard-rows", "300",
+    result = CliRunner().invoke(main, ["generate", "-g", "gaussian_copula", "--data", str(data), "--rows", "1000", "--shard-rows", "300",
                                        "--backend", "local", "--workers", "2", "--seed", "5", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "1,000 rows" in result.output and "4 part files on local (2 workers)" in result.output

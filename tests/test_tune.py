@@ -61,7 +61,7 @@ def test_epoch_generators_climb_epoch_rungs_and_write_epochs(adult_2k, tmp_path)
 def test_cli_writes_a_recipe_fragment(tmp_path, adult_2k):
     data = write_table(adult_2k, tmp_path / "adult.parquet")
     out = tmp_path / "best.yaml"
-    result = CliRunner().invoke(main, ["tune", "--data", str(data), "--trials", "3", "--out", str(out), "--seed", "3"])
+    result = CliRunner().invoke(main, ["tune", "-g", "gaussian_copula", "--data", str(data), "--trials", "3", "--out", str(out), "--seed", "3"])
     assert result.exit_code == 0, result.output
     assert "3 trials" in result.output and str(out) in result.output
     fragment = yaml.safe_load(out.read_text())

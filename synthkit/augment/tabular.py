@@ -227,10 +227,15 @@ class SyntheticOverSampler(BaseOverSampler):
         return X, y, binarize_y
 
     # -- resampling ---------------------------------------------------------------------
-    def _make_generator(self, seed: int):
+    def _make_generator(self, seed: int, target: str | None = None):
         from synthkit import generators
 
-        return generators.build(self.generator, self.generator_params, seed=seed)
+        params = dict(self.generator_params or {})
+        if target is not None and "target" in generators.get(self.generator)._param_names():
+            # generators with a conditioning input (masked_diffusion) learn the class as one,
+            # so sampling a class uses classifier-free guidance instead of rejection
+            params.setdefault("target", target)
+        return generators.build(self.generator, params, seed=seed)
 
     def _resolve_conditioning(self) -> str:
         from synthkit import generators
@@ -277,7 +282,7 @@ class SyntheticOverSampler(BaseOverSampler):
                 target = "_" + target
             tagged = frame.with_columns(pl.Series(target, [codes[v] for v in labels.tolist()], dtype=pl.String))
             tagged_schema = Schema(columns={**schema.columns, target: {"kind": "categorical", "dtype": "String"}})
-            generator = self._make_generator(fit_seed).fit(tagged, schema=tagged_schema)
+            generator = self._make_generator(fit_seed, target).fit(tagged, schema=tagged_schema)
             self.generators_[None] = generator
             for klass, n in draw.items():
                 sample_seed = int(rng.randint(np.iinfo(np.int32).max))

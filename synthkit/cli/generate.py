@@ -53,6 +53,7 @@ def build_generator(name: str, params: dict[str, Any], *, epochs: int | None, de
               help="Output file; its extension picks the format. With --backend: a folder of Parquet part files.")
 @click.option("--seed", type=int, default=None, help="Seed for fitting and sampling: the same seed gives the same rows. Default: a random one, printed.")
 @click.option("--epochs", type=int, default=None, help="Training epochs (generators that train in epochs).")
+@click.option("--max-minutes", type=float, default=None, help="Stop training after this many minutes (generators with a time budget, e.g. masked_diffusion).")
 @click.option("--condition", "conditions", multiple=True, metavar="COL=VALUE", help="Every generated row has COL equal to VALUE (repeatable).")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="A generator hyperparameter, e.g. --param batch_size=1000 (repeatable).")
 @click.option("--save-model", type=click.Path(path_type=Path, file_okay=False), default=None, help="Save the fitted generator to this folder.")
@@ -71,7 +72,7 @@ def build_generator(name: str, params: dict[str, Any], *, epochs: int | None, de
 @quiet_option
 @report_options
 def generate(data_path: Path | None, generator_name: str | None, rows: int | None, out: Path, seed: int | None,
-             epochs: int | None, conditions: tuple[str, ...], params: tuple[str, ...], save_model: Path | None,
+             epochs: int | None, max_minutes: float | None, conditions: tuple[str, ...], params: tuple[str, ...], save_model: Path | None,
              model_path: Path | None, trust_model: bool, device: str | None, schema_path: Path | None, na_values: tuple[str, ...], quiet: bool,
              report_html: Path | None = None, report_json: Path | None = None, holdout_fraction: float = 0.2,
              report_target: str | None = None, report_policy: Path | None = None,
@@ -93,12 +94,22 @@ def generate(data_path: Path | None, generator_name: str | None, rows: int | Non
         raise click.BadParameter(f"must be a positive number of rows, not {rows}", param_hint="--rows")
     if epochs is not None and epochs <= 0:
         raise click.BadParameter(f"must be a positive number of epochs, not {epochs}", param_hint="--epochs")
+    if max_minutes is not None and not max_minutes > 0:
+        raise click.BadParameter(f"must be a positive number of minutes, not {max_minutes}", param_hint="--max-minutes")
     if not (backend or address):
         table_format(out)  # an unknown output extension fails before any work
     name = generator_name or generators.DEFAULT
     generators.entry(name)
     wanted = parse_assignments(conditions, "--condition", typed=False)
     hyper = parse_assignments(params, "--param", typed=True)
+    if max_minutes is not None:
+        from synthkit.errors import ConfigError
+
+        if model_path is not None:
+            raise click.UsageError("--model samples a saved generator: drop --max-minutes")
+        if "max_minutes" not in generators.get(name)._param_names():
+            raise ConfigError(f"--max-minutes: generator {name!r} has no training time budget")
+        hyper["max_minutes"] = max_minutes
     seed = seed if seed is not None else secrets.randbelow(2**31)
     policy = report_cli.check_report_options(report_html, report_json, holdout_fraction, model_path, report_target, report_policy)
 

@@ -11,7 +11,7 @@ from synthkit.cli._common import console, na_values_option, parse_assignments, q
 
 @click.command("tune")
 @click.option("--data", "data_path", type=click.Path(path_type=Path), required=True, help="Input table (CSV, Parquet, …).")
-@click.option("--generator", "-g", "generator_name", default=None, help="Generator to tune (see `synthkit generators`). Default: gaussian_copula.")
+@click.option("--generator", "-g", "generator_name", default=None, help="Generator to tune (see `synthkit generators`). Default: the default generator (masked_diffusion).")
 @click.option("--trials", type=int, default=None, help="Number of trials (default 20 when --minutes is not given).")
 @click.option("--minutes", type=float, default=None, help="Time budget: no trial or budget rung starts after it.")
 @click.option("--epochs", type=int, default=None, help="Full-fidelity training epochs (generators that train in epochs; default 27). Rungs train 1/9 and 1/3 of it.")
