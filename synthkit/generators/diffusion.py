@@ -348,10 +348,10 @@ class TabularDiffusionGenerator(BaseGenerator):
 
         n = frame.height
         order = rng.permutation(n)
-        n_val = int(round(n * self.validation_fraction)) if n >= 200 else 0
+        n_val = round(n * self.validation_fraction) if n >= 200 else 0
         n_val = min(n_val, 5000)
         val_idx, train_idx = order[:n_val], order[n_val:]
-        as_t = lambda a, dt: torch.as_tensor(a, dtype=dt, device=device)  # noqa: E731
+        as_t = lambda a, dt: torch.as_tensor(a, dtype=dt, device=device)
         tn, tc, ty = as_t(x_num, torch.float32), as_t(x_cat, torch.long), as_t(labels, torch.long)
         train = (tn[train_idx], tc[train_idx], ty[train_idx])
         gen = torch.Generator(device=device).manual_seed(seed)
