@@ -67,7 +67,7 @@ def test_segments_fit_on_the_cluster_as_they_do_in_process(cluster, adult_file, 
 
 def test_tune_on_the_cluster_runs_exactly_the_asked_trials(cluster, adult_file, tmp_path):
     out = tmp_path / "best.yaml"
-    result = CliRunner().invoke(main, ["tune", "--data", str(adult_file), "--trials", "4", "--address", cluster.address,
+    result = CliRunner().invoke(main, ["tune", "-g", "gaussian_copula", "--data", str(adult_file), "--trials", "4", "--address", cluster.address,
                                        "--out", str(out)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "4 trials" in result.output

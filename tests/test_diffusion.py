@@ -120,6 +120,7 @@ def test_other_conditions_are_painted_in(adult_small):
         ({"width": 0}, "width must be a positive integer"),
         ({"dropout": 1.5}, r"dropout must be a number in \[0, 1\)"),
         ({"device": "tpu"}, "device must be"),
+        ({"num_threads": 0}, "num_threads must be"),
     ],
 )
 def test_bad_parameters_fail_at_fit(adult_small, params, message):
@@ -133,6 +134,17 @@ def test_device_auto_is_cpu_without_a_gpu(adult_small):
 
     generator = tiny(device="auto", epochs=1).fit(adult_small.head(100))
     assert generator.device_ == ("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def test_thread_count_is_restored(adult_small):
+    import torch
+
+    torch.set_num_threads(2)
+    try:
+        tiny(epochs=1, num_threads=1).fit(adult_small.head(100)).sample(10, seed=0)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(1)
 
 
 def test_broken_model_folder_is_a_clear_error(adult_small, tmp_path):
