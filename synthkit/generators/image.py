@@ -35,6 +35,8 @@ from synthkit.errors import ConfigError, DataError, GeneratorError, NotFittedErr
 FORMAT_VERSION = 1
 MODEL_FILE = "synthkit.json"
 SAMPLE_BATCH = 500
+#: images with at most this many distinct pixel values keep them: generated pixels snap to the nearest
+MAX_LEVELS = 64
 
 
 def _largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
@@ -119,6 +121,9 @@ class ImageGeneratorBase:
         if not hasattr(self, "label_values_"):
             self.label_values_ = None
         self.notes_: list[str] = []
+        levels = np.unique(data.images)
+        # few grey levels (e.g. the digits' 17): generated pixels snap to them, as the real ones are rounded
+        self.levels_ = [int(v) for v in levels] if levels.size <= MAX_LEVELS else None
         self._fit(data)
         self.fit_seconds_ = time.perf_counter() - started
         return self
@@ -181,9 +186,16 @@ class ImageGeneratorBase:
                       enabled=getattr(self, "verbose", False) and wanted.size > SAMPLE_BATCH) as advance:
             for start, batch_seed in zip(batches, seeds):
                 chunk = wanted[start:start + SAMPLE_BATCH]
-                parts.append(self._sample(chunk, batch_seed))
+                parts.append(self._snap(self._sample(chunk, batch_seed)))
                 advance(chunk.size)
         return np.concatenate(parts)
+
+    def _snap(self, pixels: np.ndarray) -> np.ndarray:
+        if not self.levels_:
+            return pixels
+        levels = np.asarray(self.levels_, dtype=np.int16)
+        mids = (levels[1:] + levels[:-1]) / 2
+        return levels[np.searchsorted(mids, pixels, side="left")].astype(np.uint8)
 
     def generate(self, labels: Sequence[Any] | np.ndarray, *, seed: int | None = None):
         """``(images, labels)``: float32 ``(N, C, H, W)`` in [0, 1], one image per asked-for label.
@@ -232,6 +244,7 @@ class ImageGeneratorBase:
                 "weights": weights,
                 "classes": self.classes_,
                 "label_values": self.label_values_,
+                "levels": self.levels_,
                 "image_shape": list(self.image_shape_),
                 "class_counts": self.class_counts_,
                 "training_data": {"images": self.n_training_images_, "sha256": self.fingerprint_},
@@ -255,6 +268,7 @@ class ImageGeneratorBase:
         try:
             generator.classes_ = list(meta["classes"])
             generator.label_values_ = meta.get("label_values")
+            generator.levels_ = meta.get("levels")
             generator.image_shape_ = tuple(meta["image_shape"])
             generator.class_counts_ = dict(meta["class_counts"])
             generator.n_training_images_ = meta["training_data"]["images"]
