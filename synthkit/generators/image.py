@@ -570,8 +570,13 @@ class DiffusionImageGenerator(ImageGeneratorBase):
         from diffusers import DPMSolverMultistepScheduler
 
         device = self.device_
-        solver = DPMSolverMultistepScheduler.from_config(self.scheduler_.config, algorithm_type="dpmsolver++",
-                                                         solver_order=2)
+        config = self.scheduler_.config
+        # built from the training schedule's essentials, not from_config: that copies a saved scheduler's
+        # defaults (timestep spacing) differently from a fresh one, so a loaded model would sample differently
+        solver = DPMSolverMultistepScheduler(
+            num_train_timesteps=config.num_train_timesteps, beta_schedule=config.beta_schedule,
+            prediction_type=config.prediction_type, algorithm_type="dpmsolver++", solver_order=2,
+            timestep_spacing="linspace")
         solver.set_timesteps(self.sampling_steps)
         gen = torch.Generator(device="cpu")
         gen.manual_seed(seed if seed is not None else int(np.random.SeedSequence().generate_state(1)[0]))
