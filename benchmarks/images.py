@@ -34,7 +34,6 @@ import resource
 import time
 
 import numpy as np
-
 from _common import datasets_dir, markdown_table, write_results
 
 
@@ -47,12 +46,14 @@ def load_mnist():
     from synthkit.data.images import ImageSet
 
     folder = datasets_dir() / "images"
-    images = np.frombuffer(gzip.open(folder / "t10k-images-idx3-ubyte.gz").read(), np.uint8, offset=16).reshape(-1, 28, 28)
-    labels = np.frombuffer(gzip.open(folder / "t10k-labels-idx1-ubyte.gz").read(), np.uint8, offset=8).astype(np.int64)
+    with gzip.open(folder / "t10k-images-idx3-ubyte.gz") as handle:
+        images = np.frombuffer(handle.read(), np.uint8, offset=16).reshape(-1, 28, 28)
+    with gzip.open(folder / "t10k-labels-idx1-ubyte.gz") as handle:
+        labels = np.frombuffer(handle.read(), np.uint8, offset=8).astype(np.int64)
     return ImageSet(images[..., None].copy(), labels, [str(i) for i in range(10)], "MNIST test set")
 
 
-def split(data, holdout: int | float, seed: int = 0):
+def split(data, holdout: float, seed: int = 0):
     from sklearn.model_selection import train_test_split
 
     train, test = train_test_split(np.arange(len(data)), test_size=holdout, stratify=data.labels, random_state=seed)
@@ -79,7 +80,7 @@ def evaluate(name: str, budget: str, train, holdout, synthetic, fit_s: float, sa
 
     report = validate_images(train, synthetic, holdout=holdout, seed=0)
     lin_syn, lin_real = linear_tstr(train, holdout, synthetic)
-    value = lambda key: report.check(f"images.{key}").value  # noqa: E731
+    value = lambda key: report.check(f"images.{key}").value
     row = {
         "generator": name, "budget": budget, "fit_s": round(fit_s, 1), "sample_s": round(sample_s, 1),
         "cpu_s": round(cpu_s, 1), "images": len(synthetic),

@@ -126,7 +126,7 @@ def test_generators_feed_the_augmenters(tiny_diffusion, small):
         dataset = MixedImageDataset(unit, small.labels, generator, synthetic_fraction=0.2, seed=0)
         assert dataset.n_synthetic == 50 and dataset[len(dataset) - 1][0].shape == (1, 8, 8)
     rare = np.r_[np.flatnonzero(small.labels != 3), np.flatnonzero(small.labels == 3)[:5]]
-    out, out_labels, flags = top_up_classes(unit[rare], small.labels[rare], fitted, seed=0)
+    _, out_labels, flags = top_up_classes(unit[rare], small.labels[rare], fitted, seed=0)
     assert np.bincount(out_labels)[3] == 20 and flags.sum() == 15
     odd = generators.create("image_gaussian").fit(unit[small.labels < 5], small.labels[small.labels < 5] + 10)
     assert odd.generate([12], seed=0)[1].tolist() == [12], "integer labels come back as given"

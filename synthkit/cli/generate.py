@@ -26,7 +26,7 @@ def generators_command() -> None:
     table.add_column("modality")
     table.add_column("what it is")
     for name, summary in generators.describe().items():
-        marker = " (default)" if name == generators.DEFAULT else ""
+        marker = " (default)" if name in (generators.DEFAULT, generators.DEFAULT_IMAGE) else ""
         table.add_row(name + marker, generators.entry(name).modality, summary)
     console().print(table)
 

@@ -41,7 +41,7 @@ def split_images(data, fraction: float, seed: int):
     hold = []
     for c in range(len(data.classes)):
         rows = rng.permutation(np.flatnonzero(data.labels == c))
-        k = int(round(rows.size * fraction))
+        k = round(rows.size * fraction)
         hold.append(rows[:k])
     hold_index = np.sort(np.concatenate(hold))
     train_index = np.setdiff1d(np.arange(len(data)), hold_index)

@@ -91,6 +91,8 @@ def as_uint8(images: Any, *, what: str = "images") -> np.ndarray:
     except ImportError:  # pragma: no cover
         pass
     array = np.asarray(images)
+    if array.ndim == 4 and array.shape[1] in (1, 3) and array.shape[-1] not in (1, 3):
+        array = np.moveaxis(array, 1, -1)  # PyTorch's (N, C, H, W): unambiguous here
     if array.ndim == 3:
         array = array[..., None]
     if array.ndim != 4 or array.shape[0] == 0 or array.shape[-1] not in (1, 3):

@@ -608,7 +608,7 @@ class DiffusionImageGenerator(ImageGeneratorBase):
         try:
             self.unet_ = UNet2DModel.from_pretrained(folder / "unet").to(device).eval()
             self.scheduler_ = DDPMScheduler.from_pretrained(folder / "scheduler")
-        except (OSError, ValueError, EnvironmentError) as error:
+        except (OSError, ValueError) as error:
             raise GeneratorError(f"{folder}: cannot load the diffusion weights ({error})") from None
         self.device_ = device
         self.training_ = dict(meta.get("training") or {})

@@ -66,7 +66,7 @@ def _align(real: ImageSet, other: ImageSet, what: str) -> ImageSet:
 # ---------------------------------------------------------------------------------------------
 
 def _cnn(channels: int, classes: int):
-    import torch.nn as nn
+    from torch import nn
 
     body = nn.Sequential(
         nn.Conv2d(channels, 32, 3, padding=1), nn.ReLU(), nn.Conv2d(32, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
@@ -84,9 +84,16 @@ def _tensor(images: ImageSet):
 
 def train_classifier(images: ImageSet, *, seed: int, epochs: int = 20, max_steps: int = 1500, batch_size: int = 64):
     """The small CNN, trained to tell ``images``' classes apart (seeded)."""
+
+    from synthkit._runtime import seeded
+
+    with seeded(seed):  # initial weights and dropout draw from torch's global generator; restored after
+        return _train(images, seed=seed, epochs=epochs, max_steps=max_steps, batch_size=batch_size)
+
+
+def _train(images: ImageSet, *, seed: int, epochs: int, max_steps: int, batch_size: int):
     import torch
 
-    torch.manual_seed(seed)
     model = _cnn(images.channels, len(images.classes))
     x, y = _tensor(images), torch.from_numpy(images.labels)
     optimiser = torch.optim.Adam(model.parameters(), lr=2e-3)
@@ -247,8 +254,6 @@ def validate_images(real: Any, synthetic: Any, *, holdout: Any = None, policy: P
     match by name. Without a holdout, TSTR, the holdout baselines and memorisation cannot be
     measured; by default that fails the privacy gates (``privacy.require_holdout``).
     """
-    import torch
-
     started = time.perf_counter()
     policy = Policy.coerce(policy)
     rules = policy.images
@@ -263,7 +268,6 @@ def validate_images(real: Any, synthetic: Any, *, holdout: Any = None, policy: P
     if not isinstance(classifier_epochs, int) or classifier_epochs <= 0:
         raise ConfigError(f"classifier_epochs must be a positive integer, not {classifier_epochs!r}")
 
-    threads = torch.get_num_threads()
     rng = np.random.default_rng(seed)
     notes: list[str] = []
     model = train_classifier(real, seed=seed, epochs=classifier_epochs)
@@ -277,7 +281,7 @@ def validate_images(real: Any, synthetic: Any, *, holdout: Any = None, policy: P
 
     # -- fidelity ------------------------------------------------------------------------
     m = min(len(synthetic), len(real), MAX_POINTS, *( [len(holdout)] if holdout is not None else []))
-    pick = lambda n: rng.choice(n, m, replace=False)  # noqa: E731
+    pick = lambda n: rng.choice(n, m, replace=False)
     real_m, syn_m = f_real[pick(len(real))], f_syn[pick(len(synthetic))]
     hold_m = f_hold[pick(len(holdout))] if holdout is not None else None
     fd = frechet_distance(real_m, syn_m)
@@ -376,7 +380,7 @@ def validate_images(real: Any, synthetic: Any, *, holdout: Any = None, policy: P
                           threshold=rules.near_duplicate_share_max,
                           comparison="<=" if rules.near_duplicate_share_max is not None else None,
                           gate=rules.near_duplicate_share_max is not None, baseline=0.01,
-                          details={"near_duplicates": int(round(near * len(synthetic))), "exact_copies": exact}),
+                          details={"near_duplicates": round(near * len(synthetic)), "exact_copies": exact}),
         ]
         top = float(np.quantile(np.r_[d_syn_full, d_hold_full], 0.99)) or 1.0
         edges = np.linspace(0, top, 31)
@@ -399,7 +403,6 @@ def validate_images(real: Any, synthetic: Any, *, holdout: Any = None, policy: P
     sections.append(Section(name="images", title="Generated images", plots=[sample_grid(synthetic, seed=seed)],
                             summary=f"{len(synthetic):,} generated images in {len(synthetic.classes)} classes: "
                                     + ", ".join(f"{k} {v:,}" for k, v in synthetic.counts().items())))
-    torch.set_num_threads(threads)
     prov = {
         "inputs": {name: {"rows": len(d), "columns": int(np.prod(d.images.shape[1:])), "sha256": d.fingerprint()}
                    for name, d in (("real", real), ("synthetic", synthetic), ("holdout", holdout)) if d is not None},
