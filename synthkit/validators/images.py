@@ -197,6 +197,7 @@ def detection_auc(a: ImageSet, b: ImageSet, *, seed: int) -> float:
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from threadpoolctl import threadpool_limits
 
     rng = np.random.default_rng(seed)
     n = min(len(a), len(b), MAX_POINTS // 2)
@@ -205,7 +206,10 @@ def detection_auc(a: ImageSet, b: ImageSet, *, seed: int) -> float:
     x = np.vstack([xa, xb])
     y = np.r_[np.zeros(n), np.ones(n)]
     folds = StratifiedKFold(5, shuffle=True, random_state=seed)
-    p = cross_val_predict(HistGradientBoostingClassifier(random_state=seed), x, y, cv=folds, method="predict_proba")[:, 1]
+    # one OpenMP thread: on a busy machine gradient boosting's threads spin-wait and run ~100× slower
+    with threadpool_limits(1):
+        p = cross_val_predict(HistGradientBoostingClassifier(random_state=seed), x, y, cv=folds,
+                              method="predict_proba")[:, 1]
     return float(roc_auc_score(y, p))
 
 
