@@ -173,7 +173,11 @@ def main() -> None:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--done-when", default=None, metavar="DIR")
     parser.add_argument("--done-when-seconds", type=float, default=None)
+    parser.add_argument("--threads", type=int, default=1, help="PyTorch threads (1: steady timings on a shared machine)")
     args = parser.parse_args()
+    import torch
+
+    torch.set_num_threads(args.threads)
     load_before = os.getloadavg()
     rows = []
     done = done_when(args.done_when, args.done_when_seconds) if args.done_when else None
