@@ -237,6 +237,7 @@ def test_cli_image_errors_are_one_line(tmp_path):
 # -- acceptance (minutes) ---------------------------------------------------------------------------
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 def test_done_when_digits_per_class_100(tmp_path):
     """The issue's bar: `generate --modality image --per-class 100` on the digits in under 15 minutes (2 cores),
     a classifier trained on its images reaches >= 80% of real-trained accuracy, and gradient boosting on the
