@@ -1,6 +1,6 @@
 """Image generators side by side: real holdout vs image_gaussian vs image_diffusion, on digits and MNIST.
 
-    python benchmarks/images.py                                  # digits and MNIST (about 45 min on 2 cores)
+    python benchmarks/images.py                                  # digits and MNIST (30–60 min on 2 shared cores)
     python benchmarks/images.py --datasets digits                # digits only
     python benchmarks/images.py --done-when /tmp/run/digits --done-when-seconds 540   # score a CLI run
 
