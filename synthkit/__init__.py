@@ -3,7 +3,7 @@
 from synthkit.errors import SynthkitError
 
 __version__ = "0.1.0"
-__all__ = ["SynthkitError", "__version__", "validate"]
+__all__ = ["SynthkitError", "__version__", "validate", "validate_images"]
 
 
 def __getattr__(name: str):
@@ -12,4 +12,8 @@ def __getattr__(name: str):
         from synthkit.validators.tabular import validate
 
         return validate
+    if name == "validate_images":
+        from synthkit.validators.images import validate_images
+
+        return validate_images
     raise AttributeError(f"module 'synthkit' has no attribute {name!r}")

@@ -407,7 +407,7 @@ def test_digits_with_affine_jitter_and_a_registered_image_generator(tmp_path, re
     assert errors == [
         "augment.methods[1].params: test_pixel_noise: unknown parameter(s) blur (parameters: noise, random_state, verbose)",
         ("augment.methods[2].method: unknown image generator 'gaussian_copula' (gaussian_copula makes tabular data) "
-        "(available: test_pixel_noise, affine_jitter)"),
+        "(available: image_diffusion, image_gaussian, test_pixel_noise, affine_jitter)"),
     ]
 
 

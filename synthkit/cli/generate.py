@@ -26,7 +26,7 @@ def generators_command() -> None:
     table.add_column("modality")
     table.add_column("what it is")
     for name, summary in generators.describe().items():
-        marker = " (default)" if name == generators.DEFAULT else ""
+        marker = " (default)" if name in (generators.DEFAULT, generators.DEFAULT_IMAGE) else ""
         table.add_row(name + marker, generators.entry(name).modality, summary)
     console().print(table)
 
@@ -46,14 +46,19 @@ def build_generator(name: str, params: dict[str, Any], *, epochs: int | None, de
 
 
 @click.command("generate")
+@click.option("--modality", type=click.Choice(["tabular", "image"]), default="tabular", show_default=True,
+              help="image: learn from labelled images (a folder with one subfolder per class, or an .npz; default: "
+                   "scikit-learn's digits) and write PNGs, one folder per class, plus manifest.json.")
 @click.option("--data", "data_path", type=click.Path(path_type=Path), help="Input table (CSV, .csv.gz, Parquet, JSON lines, Arrow). Default: the bundled demo.")
 @click.option("--generator", "-g", "generator_name", default=None, help="Generator name (see `synthkit generators`).")
 @click.option("--rows", "-n", type=int, default=None, help="Rows to generate. Default: as many as the input has.")
-@click.option("--out", "-o", type=click.Path(path_type=Path), default=Path("synthetic.parquet"), show_default=True,
-              help="Output file; its extension picks the format. With --backend: a folder of Parquet part files.")
+@click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
+              help="Output file; its extension picks the format. With --backend: a folder of Parquet part files. "
+                   "Default: synthetic.parquet (images: the folder synthetic_images).")
+@click.option("--per-class", type=int, default=None, help="Images: how many to generate of each class. Default: as many as the input has, in its class proportions (or --rows in total).")
 @click.option("--seed", type=int, default=None, help="Seed for fitting and sampling: the same seed gives the same rows. Default: a random one, printed.")
 @click.option("--epochs", type=int, default=None, help="Training epochs (generators that train in epochs).")
-@click.option("--max-minutes", type=float, default=None, help="Stop training after this many minutes (generators with a time budget, e.g. masked_diffusion).")
+@click.option("--max-minutes", type=float, default=None, help="Stop training after this many minutes, keeping what was learned (masked_diffusion, image_diffusion).")
 @click.option("--condition", "conditions", multiple=True, metavar="COL=VALUE", help="Every generated row has COL equal to VALUE (repeatable).")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="A generator hyperparameter, e.g. --param batch_size=1000 (repeatable).")
 @click.option("--save-model", type=click.Path(path_type=Path, file_okay=False), default=None, help="Save the fitted generator to this folder.")
@@ -71,8 +76,9 @@ def build_generator(name: str, params: dict[str, Any], *, epochs: int | None, de
 @na_values_option
 @quiet_option
 @report_options
-def generate(data_path: Path | None, generator_name: str | None, rows: int | None, out: Path, seed: int | None,
-             epochs: int | None, max_minutes: float | None, conditions: tuple[str, ...], params: tuple[str, ...], save_model: Path | None,
+def generate(modality: str, data_path: Path | None, generator_name: str | None, rows: int | None, out: Path | None,
+             per_class: int | None, max_minutes: float | None, seed: int | None,
+             epochs: int | None, conditions: tuple[str, ...], params: tuple[str, ...], save_model: Path | None,
              model_path: Path | None, trust_model: bool, device: str | None, schema_path: Path | None, na_values: tuple[str, ...], quiet: bool,
              report_html: Path | None = None, report_json: Path | None = None, holdout_fraction: float = 0.2,
              report_target: str | None = None, report_policy: Path | None = None,
@@ -84,6 +90,9 @@ def generate(data_path: Path | None, generator_name: str | None, rows: int | Non
     holds out part of the rows, fits on the rest and validates the synthetic rows (exit 1 if a
     gate fails; the synthetic data is written either way). With --backend the rows are
     sampled in parallel shards into a Parquet folder (see README "Scale-out").
+
+    With --modality image it learns from labelled images (default: scikit-learn's 8×8 digits)
+    and writes one PNG folder per class plus manifest.json (see README "Images").
     """
     from synthkit import generators
     from synthkit.cli import validate as report_cli
@@ -92,6 +101,21 @@ def generate(data_path: Path | None, generator_name: str | None, rows: int | Non
 
     if rows is not None and rows <= 0:
         raise click.BadParameter(f"must be a positive number of rows, not {rows}", param_hint="--rows")
+    if modality == "image":
+        from synthkit.cli import images as image_cli
+
+        image_cli.refuse(image_cli.TABULAR_ONLY_GENERATE, locals(), "image")
+        seed = seed if seed is not None else secrets.randbelow(2**31)
+        policy = report_cli.check_report_options(report_html, report_json, holdout_fraction, model_path, None, report_policy)
+        return image_cli.generate_images(
+            data_path=data_path, name=generator_name, rows=rows, per_class=per_class, out=out, seed=seed,
+            hyper=parse_assignments(params, "--param", typed=True), max_minutes=max_minutes, device=device,
+            save_model=save_model, model_path=model_path, quiet=quiet, policy=policy, report_html=report_html,
+            report_json=report_json, holdout_fraction=holdout_fraction)
+    from synthkit.cli import images as image_cli
+
+    image_cli.refuse(image_cli.IMAGE_ONLY_GENERATE, locals(), "tabular")
+    out = out if out is not None else Path("synthetic.parquet")
     if epochs is not None and epochs <= 0:
         raise click.BadParameter(f"must be a positive number of epochs, not {epochs}", param_hint="--epochs")
     if max_minutes is not None and not max_minutes > 0:

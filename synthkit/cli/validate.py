@@ -13,6 +13,8 @@ EXIT_GATE_FAILED = 1
 
 
 @click.command("validate")
+@click.option("--modality", type=click.Choice(["tabular", "image"]), default="tabular", show_default=True,
+              help="image: --real/--synthetic/--holdout are image folders (one subfolder per class) or .npz files.")
 @click.option("--real", "real_path", required=True, type=click.Path(path_type=Path),
               help="The real rows the generator learned from (CSV, Parquet, …).")
 @click.option("--synthetic", "synthetic_path", required=True, type=click.Path(path_type=Path), help="The synthetic rows.")
@@ -33,13 +35,20 @@ EXIT_GATE_FAILED = 1
                    "trends are also measured on every row with streaming scans. Default: 200,000.")
 @na_values_option
 @quiet_option
-def validate_command(real_path: Path, synthetic_path: Path, holdout_path: Path | None, target: str | None,
+def validate_command(modality: str, real_path: Path, synthetic_path: Path, holdout_path: Path | None, target: str | None,
                      policy_path: Path | None, html_path: Path | None, json_path: Path | None, schema_path: Path | None,
                      seed: int, data_docs: Path | None, sample_rows: int | None, na_values: tuple[str, ...], quiet: bool) -> int:
     """Check synthetic data against the real data: expectations, fidelity, utility, privacy.
 
     Exit status: 0 when every gate passes, 1 when a gate fails, 2 for bad usage or input.
+    With --modality image: fidelity in a learned feature space, TSTR, memorisation, a sample grid.
     """
+    if modality == "image":
+        from synthkit.cli import images as image_cli
+
+        image_cli.refuse(image_cli.TABULAR_ONLY_VALIDATE, locals(), "image")
+        return validate_images_command(real_path, synthetic_path, holdout_path, policy_path, html_path, json_path,
+                                       seed, quiet)
     from synthkit.data import Schema, read_table
     from synthkit.data.io import file_sha256
     from synthkit.errors import DataError
@@ -172,5 +181,53 @@ def report_after_generate(*, train, holdout, synthetic, schema, policy, target, 
         show_report(report, report_html, report_json)
     if not report.passed:
         click.echo(f"A validation gate failed; the synthetic data was still written to {out}.", err=True)
+        return EXIT_GATE_FAILED
+    return 0
+
+
+# -------------------------------------------------------------------------------------------
+# images
+# -------------------------------------------------------------------------------------------
+
+def validate_images_command(real_path: Path, synthetic_path: Path, holdout_path: Path | None, policy_path: Path | None,
+                            html_path: Path | None, json_path: Path | None, seed: int, quiet: bool) -> int:
+    from synthkit.data.images import load_images
+    from synthkit.data.io import file_sha256
+    from synthkit.validators.images import validate_images
+    from synthkit.validators.policy import Policy
+
+    _check_outputs(("--html", html_path), ("--json", json_path))
+    policy = Policy.from_yaml(policy_path) if policy_path else Policy()
+    real, synthetic = load_images(real_path), load_images(synthetic_path)
+    holdout = load_images(holdout_path) if holdout_path else None
+    files = {"real": real_path, "synthetic": synthetic_path, "holdout": holdout_path, "policy": policy_path}
+    provenance = {"files": {k: {"path": str(v), "sha256": file_sha256(v)} for k, v in files.items() if v}}
+    report = validate_images(real, synthetic, holdout=holdout, policy=policy, seed=seed, provenance=provenance)
+    write_report(report, html_path, json_path)
+    if not quiet:
+        show_report(report, html_path, json_path)
+    return 0 if report.passed else EXIT_GATE_FAILED
+
+
+def report_after_images(*, train, holdout, synthetic, policy, seed: int, fraction: float, generator, source: str,
+                        out: Path, report_html, report_json, quiet: bool) -> int:
+    """Validate freshly generated images; they are already written whatever the verdict."""
+    from synthkit.validators.images import validate_images
+
+    provenance = {
+        "generator": generator.name,
+        "parameters": {k: (v if isinstance(v, (int, float, str, bool, type(None))) else str(v))
+                       for k, v in generator.get_params().items()},
+        "source": source,
+        "holdout": f"{fraction:.0%} of each class ({len(holdout):,} images) were held out from fitting "
+                   f"(seeded split, seed {seed}); the generator was fitted on the other {len(train):,}",
+        "synthetic_output": str(out),
+    }
+    report = validate_images(train, synthetic, holdout=holdout, policy=policy, seed=seed, provenance=provenance)
+    write_report(report, report_html, report_json)
+    if not quiet:
+        show_report(report, report_html, report_json)
+    if not report.passed:
+        click.echo(f"A validation gate failed; the images were still written to {out}.", err=True)
         return EXIT_GATE_FAILED
     return 0

@@ -267,6 +267,11 @@ class BaseGenerator:
         klass = get(meta["generator"])
         if cls is not BaseGenerator and not issubclass(klass, cls):
             raise GeneratorError(f"{path}: holds a {meta['generator']!r} model, not {cls.name!r}")
+        if meta.get("modality", "tabular") != klass.modality:
+            raise GeneratorError(f"{path}: the model says modality {meta.get('modality')!r}, but "
+                                 f"{meta['generator']!r} makes {klass.modality} data")
+        if klass.modality != "tabular":
+            return klass._load_folder(Path(path), meta)
         if meta.get("trusted_only") and not trust:
             raise UntrustedModelError(
                 f"{path}: this {meta['generator']} model is stored with pickle, which can run arbitrary "

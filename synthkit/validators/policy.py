@@ -96,6 +96,36 @@ class PrivacyPolicy(_Part):
         5000, ge=50, description="Training and holdout records attacked (each side); the synthetic side is never sampled.")
 
 
+class ImagesPolicy(_Part):
+    """Gates of image reports (``synthkit validate --modality image``)."""
+
+    tstr_ratio_min: float | None = Field(
+        0.80, ge=0, le=2,
+        description="Protects against generated images that do not teach a classifier the real classes: "
+                    "train-on-synthetic accuracy on real holdout images as a share of train-on-real accuracy.")
+    detection_auc_max: float | None = Field(
+        0.90, ge=0.5, le=1,
+        description="Protects against generated images a pixel-level classifier tells apart from real ones "
+                    "(blur, noise, wrong grey levels).")
+    frechet_ratio_max: float | None = Field(
+        None, ge=0,
+        description="Protects against a generated feature distribution far from the real one: the Fréchet "
+                    "distance at most this multiple of a real holdout's.")
+    precision_min: float | None = Field(
+        None, ge=0, le=1, description="Protects against unrealistic images (off the real images' manifold).")
+    recall_min: float | None = Field(
+        None, ge=0, le=1, description="Protects against too little variety (real images the generator never reaches).")
+    coverage_min: float | None = Field(
+        None, ge=0, le=1, description="Protects against dropped modes (real neighbourhoods with no generated image).")
+    closer_to_train_share_max: float | None = Field(
+        0.60, ge=0, le=1,
+        description="Protects against memorised training images: generated images sitting closer to training "
+                    "images than to unseen real ones.")
+    near_duplicate_share_max: float | None = Field(
+        0.05, ge=0, le=1,
+        description="Protects against near-copies of training images among the generated ones.")
+
+
 class Policy(_Part):
     """Gate thresholds; ``None`` makes a check informational."""
 
@@ -103,6 +133,7 @@ class Policy(_Part):
     fidelity: FidelityPolicy = Field(default_factory=FidelityPolicy)
     utility: UtilityPolicy = Field(default_factory=UtilityPolicy)
     privacy: PrivacyPolicy = Field(default_factory=PrivacyPolicy)
+    images: ImagesPolicy = Field(default_factory=ImagesPolicy)
 
     @classmethod
     def from_dict(cls, raw: Any, *, source: str = "policy") -> Policy:
