@@ -146,24 +146,14 @@ def _load_images(section: DataSection) -> Dataset:
         source = "demo: scikit-learn digits (1,797 8×8 images)"
         sha = hashlib.sha256(images.tobytes() + labels.tobytes()).hexdigest()
     else:
+        from synthkit.data.images import load_images
         from synthkit.data.io import file_sha256
 
         path = Path(section.path)
-        if not path.is_file():
-            raise DataError(f"{path}: no such file")
-        try:
-            with np.load(path, allow_pickle=False) as archive:
-                if "images" not in archive or "labels" not in archive:
-                    raise DataError(f"{path}: an image archive needs arrays named images and labels "
-                                    f"(it has {', '.join(archive.files) or 'none'})")
-                images, labels = archive["images"], archive["labels"]
-        except (OSError, ValueError) as error:
-            raise DataError(f"{path}: cannot be read as a NumPy .npz archive: {error}") from None
-        images = _unit_scale(images, path)
-        if labels.ndim != 1 or labels.shape[0] != images.shape[0] or labels.dtype.kind not in "iu":
-            raise DataError(f"{path}: labels must be one integer class per image ({images.shape[0]} images, labels "
-                            f"shaped {labels.shape} of {labels.dtype})")
-        labels = labels.astype(np.int64)
+        loaded = load_images(path)  # an .npz of images and labels (or a folder of class subfolders)
+        images = (loaded.images / 255.0).astype(np.float32)
+        images = images[..., 0] if images.shape[-1] == 1 else images
+        labels = loaded.labels
         source, sha = str(path), file_sha256(path)
     if section.drop:
         raise ConfigError("data.drop: images have no columns to drop")
@@ -173,23 +163,6 @@ def _load_images(section: DataSection) -> Dataset:
     if np.unique(labels).size < 2:
         raise DataError(f"{source}: the images have a single class; there is nothing to classify")
     return data
-
-
-def _unit_scale(images: np.ndarray, path: Path) -> np.ndarray:
-    """uint8 -> /255; floats must already be in [0, 1] (or integers 0–255)."""
-    if images.ndim not in (3, 4) or images.shape[0] == 0:
-        raise DataError(f"{path}: images must be shaped (N, H, W) or (N, H, W, C), got {images.shape}")
-    if images.dtype == np.uint8:
-        return (images / 255.0).astype(np.float32)
-    if images.dtype.kind not in "iuf":
-        raise DataError(f"{path}: images of dtype {images.dtype} are not supported")
-    images = images.astype(np.float32)
-    if not np.isfinite(images).all():
-        raise DataError(f"{path}: the images hold NaN or infinite values")
-    top = float(images.max())
-    if images.min() < 0 or top > 255:
-        raise DataError(f"{path}: pixel values must lie in [0, 1] or [0, 255]")
-    return images / 255.0 if top > 1 else images
 
 
 # -------------------------------------------------------------------------------------------
