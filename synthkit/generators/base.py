@@ -75,6 +75,31 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def write_model_folder(generator: Any, path: str | os.PathLike, fields: dict[str, Any]) -> Path:
+    """Write a fitted generator's weights and ``synthkit.json`` (the common fields plus
+    ``fields``) to the folder ``path``, replaced atomically; any modality."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise GeneratorError(f"{path}: exists and is not a folder")
+    with atomic_path(path, directory=True) as tmp:
+        weights = generator._save_weights(tmp)
+        meta = {
+            "format": "synthkit-model",
+            "format_version": FORMAT_VERSION,
+            "generator": generator.name,
+            "modality": generator.modality,
+            "params": _jsonable(generator.get_params()),
+            "trusted_only": generator.trusted_only,
+            "weights": weights,
+            **fields,
+            "fit_seconds": round(generator.fit_seconds_, 3),
+            "versions": package_versions(),
+            "saved_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        }
+        (tmp / MODEL_FILE).write_text(json.dumps(meta, indent=2))
+    return path
+
+
 class BaseGenerator:
     """Base class of every generator. Subclasses set ``name`` and implement the ``_`` hooks."""
 
@@ -234,29 +259,12 @@ class BaseGenerator:
     def save(self, path: str | os.PathLike) -> Path:
         """Write the fitted generator to the folder ``path`` (replaced atomically)."""
         self._check_fitted()
-        path = Path(path)
-        if path.exists() and not path.is_dir():
-            raise GeneratorError(f"{path}: exists and is not a folder")
-        with atomic_path(path, directory=True) as tmp:
-            weights = self._save_weights(tmp)
-            meta = {
-                "format": "synthkit-model",
-                "format_version": FORMAT_VERSION,
-                "generator": self.name,
-                "modality": self.modality,
-                "params": _jsonable(self.get_params()),
-                "trusted_only": self.trusted_only,
-                "weights": weights,
-                "schema": self.schema_.model_dump(),
-                "prep": self.prep_.state(),
-                "model_kinds": self.model_kinds_,
-                "training_data": {"rows": self.n_training_rows_, "sha256": self.fingerprint_},
-                "fit_seconds": round(self.fit_seconds_, 3),
-                "versions": package_versions(),
-                "saved_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-            }
-            (tmp / MODEL_FILE).write_text(json.dumps(meta, indent=2))
-        return path
+        return write_model_folder(self, path, {
+            "schema": self.schema_.model_dump(),
+            "prep": self.prep_.state(),
+            "model_kinds": self.model_kinds_,
+            "training_data": {"rows": self.n_training_rows_, "sha256": self.fingerprint_},
+        })
 
     @classmethod
     def load(cls, path: str | os.PathLike, *, trust: bool = False) -> BaseGenerator:

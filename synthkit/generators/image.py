@@ -17,8 +17,6 @@ cropped/resized back. Saved with diffusers' ``save_pretrained`` (safetensors) + 
 
 from __future__ import annotations
 
-import datetime as _dt
-import json
 import math
 import os
 import time
@@ -28,7 +26,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from synthkit._runtime import child_seeds, package_versions, progress, resolve_device
+from synthkit._runtime import child_seeds, progress, resolve_device
 from synthkit.data.images import ImageSet, from_arrays, load_images
 from synthkit.errors import ConfigError, DataError, GeneratorError, NotFittedError
 
@@ -225,37 +223,19 @@ class ImageGeneratorBase:
     # -- persistence --------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> Path:
         """Write the fitted generator to the folder ``path`` (replaced atomically)."""
-        from synthkit.data.io import atomic_path
-        from synthkit.generators.base import _jsonable
+        from synthkit.generators.base import _jsonable, write_model_folder
 
         self._check_fitted()
-        path = Path(path)
-        if path.exists() and not path.is_dir():
-            raise GeneratorError(f"{path}: exists and is not a folder")
-        with atomic_path(path, directory=True) as tmp:
-            weights = self._save_weights(tmp)
-            meta = {
-                "format": "synthkit-model",
-                "format_version": FORMAT_VERSION,
-                "generator": self.name,
-                "modality": self.modality,
-                "params": _jsonable(self.get_params()),
-                "trusted_only": self.trusted_only,
-                "weights": weights,
-                "classes": self.classes_,
-                "label_values": self.label_values_,
-                "levels": self.levels_,
-                "image_shape": list(self.image_shape_),
-                "class_counts": self.class_counts_,
-                "training_data": {"images": self.n_training_images_, "sha256": self.fingerprint_},
-                "fit_seconds": round(self.fit_seconds_, 3),
-                "training": _jsonable(self._training_state()),
-                "notes": self.notes_,
-                "versions": package_versions(),
-                "saved_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-            }
-            (tmp / MODEL_FILE).write_text(json.dumps(meta, indent=2))
-        return path
+        return write_model_folder(self, path, {
+            "classes": self.classes_,
+            "label_values": self.label_values_,
+            "levels": self.levels_,
+            "image_shape": list(self.image_shape_),
+            "class_counts": self.class_counts_,
+            "training_data": {"images": self.n_training_images_, "sha256": self.fingerprint_},
+            "training": _jsonable(self._training_state()),
+            "notes": self.notes_,
+        })
 
     @classmethod
     def _load_folder(cls, path: Path, meta: dict[str, Any]) -> ImageGeneratorBase:
