@@ -100,19 +100,11 @@ def write_model_folder(generator: Any, path: str | os.PathLike, fields: dict[str
     return path
 
 
-class BaseGenerator:
-    """Base class of every generator. Subclasses set ``name`` and implement the ``_`` hooks."""
+class Parameters:
+    """scikit-learn style parameters: the keyword arguments of ``__init__``, stored as attributes."""
 
     name: ClassVar[str] = ""
-    modality: ClassVar[str] = "tabular"
-    #: the weights format unpickles objects: loading runs code from the file
-    trusted_only: ClassVar[bool] = False
-    #: True when ``_sample`` honours ``conditions`` itself (a conditional model), so that one
-    #: generator conditioned on the class serves every class; otherwise conditions are met by
-    #: rejection sampling, and augmenters fit one generator per class instead
-    _native_conditions: ClassVar[bool] = False
 
-    # -- scikit-learn style parameters ------------------------------------------------
     @classmethod
     def _param_names(cls) -> list[str]:
         signature = inspect.signature(cls.__init__)
@@ -125,7 +117,7 @@ class BaseGenerator:
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self._param_names()}
 
-    def set_params(self, **params: Any) -> BaseGenerator:
+    def set_params(self, **params: Any):
         valid = self._param_names()
         for key, value in params.items():
             if key not in valid:
@@ -136,6 +128,19 @@ class BaseGenerator:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
+
+
+class BaseGenerator(Parameters):
+    """Base class of every generator. Subclasses set ``name`` and implement the ``_`` hooks."""
+
+    name: ClassVar[str] = ""
+    modality: ClassVar[str] = "tabular"
+    #: the weights format unpickles objects: loading runs code from the file
+    trusted_only: ClassVar[bool] = False
+    #: True when ``_sample`` honours ``conditions`` itself (a conditional model), so that one
+    #: generator conditioned on the class serves every class; otherwise conditions are met by
+    #: rejection sampling, and augmenters fit one generator per class instead
+    _native_conditions: ClassVar[bool] = False
 
     def _check_params(self) -> None:
         """Validate hyperparameters (called by ``fit``); raise :class:`ConfigError`."""

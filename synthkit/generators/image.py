@@ -29,6 +29,7 @@ import numpy as np
 from synthkit._runtime import child_seeds, progress, resolve_device
 from synthkit.data.images import ImageSet, from_arrays, load_images
 from synthkit.errors import ConfigError, DataError, GeneratorError, NotFittedError
+from synthkit.generators.base import Parameters
 
 FORMAT_VERSION = 1
 MODEL_FILE = "synthkit.json"
@@ -50,34 +51,12 @@ def _positive_int(name: str, owner: str, value: Any, *, minimum: int = 1) -> Non
         raise ConfigError(f"{owner}: {name} must be an integer >= {minimum}, not {value!r}")
 
 
-class ImageGeneratorBase:
+class ImageGeneratorBase(Parameters):
     """Shared machinery: parameters, input coercion, class bookkeeping, sampling by class, save/load."""
 
     name: ClassVar[str] = ""
     modality: ClassVar[str] = "image"
     trusted_only: ClassVar[bool] = False
-
-    # -- parameters (scikit-learn style) ----------------------------------------------------
-    @classmethod
-    def _param_names(cls) -> list[str]:
-        import inspect
-
-        return [p.name for p in inspect.signature(cls.__init__).parameters.values()
-                if p.name != "self" and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self._param_names()}
-
-    def set_params(self, **params: Any) -> ImageGeneratorBase:
-        valid = self._param_names()
-        for key, value in params.items():
-            if key not in valid:
-                raise ConfigError(f"{self.name}: unknown parameter {key!r} (parameters: {', '.join(valid)})")
-            setattr(self, key, value)
-        return self
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.get_params().items())})"
 
     def _check_params(self) -> None:  # pragma: no cover - overridden
         pass

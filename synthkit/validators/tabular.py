@@ -159,13 +159,14 @@ def validate_source(real: Any, source: str | os.PathLike, *, sample_rows: int = 
     from synthkit.validators import streaming
 
     sample, total = read_sample(source, sample_rows, seed=seed, na_values=na_values)
+    # the schema and policy are resolved once, for validate() and the full-data checks alike
+    real = as_polars(real, what="real data")
+    options["schema"] = schema = _coerce_schema(options.get("schema"), real)
+    options["policy"] = policy = Policy.coerce(options.get("policy"))
     report = validate(real, sample, seed=seed, **options)
     if total <= sample.height:
         return report
-    policy = Policy.coerce(options.get("policy"))
-    real_frame = as_polars(real, what="real data")
-    schema = _coerce_schema(options.get("schema"), real_frame)
-    full = streaming.compare(schema.conform(real_frame, source="real data"), source, schema=schema)
+    full = streaming.compare(schema.conform(real, source="real data"), source, schema=schema)
     shapes, pairs = full["scores"]["column_shapes"], full["scores"]["column_pair_trends"]
     fidelity = next(s for s in report.sections if s.name == "fidelity")
     worst = sorted((v["score"], k) for k, v in full["column_shapes"].items())[:5]
